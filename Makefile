@@ -1,0 +1,39 @@
+# tongdai: `make run` (the hotline on the demo site) and `make test` (the whole suite).
+# Both create .venv/ and install what they need; as root on Debian they also install the
+# host tools (SIPp, sox, espeak-ng, debootstrap) and Asterisk 22 (a Debian sid chroot).
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+export TONGDAI_SITE ?= sites/demo.toml
+HOST_TOOLS := sipp:sip-tester sox:sox espeak-ng:espeak-ng debootstrap:debootstrap unshare:util-linux
+
+.PHONY: run test venv host-deps pbx bench clean
+
+run: host-deps venv
+	$(VENV)/bin/tongdai run
+
+test: host-deps venv pbx
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+host-deps:
+	@missing=""; for pair in $(HOST_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing host packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "missing host packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
+
+pbx: venv
+	$(VENV)/bin/tongdai pbx install
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

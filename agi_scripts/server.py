@@ -1,0 +1,65 @@
+"""FastAGI server: asyncio, one task per call, routed by the script path.
+
+`agi://host:port/ivr?province=demo` runs the route `ivr` with arguments
+`{"province": "demo"}`. The session boundary here is the one place a `CallHangup` is
+caught; the socket is always closed when the flow ends (Asterisk never closes it).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from agi_scripts.protocol import AgiChannel, AgiCommandError, BadHeader, CallHangup, read_environment
+from ivr.call import Call
+
+log = logging.getLogger("tongdai.agi")
+Route = Callable[[Call], Awaitable[None]]
+
+
+class FastAgiServer:
+    def __init__(self, routes: dict[str, Route], sounds: Path, host: str = "127.0.0.1", port: int = 4573):
+        self.routes, self.sounds, self.host, self.port = routes, sounds, host, port
+        self.active = 0
+        self.served = 0
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._session, self.host, self.port, backlog=1024,
+                                                  limit=64 * 1024)
+        if self.port == 0:
+            self.port = self._server.sockets[0].getsockname()[1]
+        log.info("FastAGI listening on %s:%d (routes: %s)", self.host, self.port, ", ".join(sorted(self.routes)))
+
+    async def close(self) -> None:
+        if self._server:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            env = await read_environment(reader)
+        except BadHeader as e:  # a TCP health check, a port scan, a stuck client
+            log.info("closing a FastAGI connection without a session: %s", e)
+            writer.close()
+            return
+        self.active += 1
+        channel = AgiChannel(reader, writer, env)
+        call = Call(channel, self.sounds)
+        route = self.routes.get(env.script)
+        try:
+            if route is None:
+                call.log.error("no route %r; the dialplan fallback takes the call", env.script)
+            else:
+                await route(call)
+        except CallHangup:
+            call.log.info("caller hung up after %d commands", channel.commands)
+        except AgiCommandError:
+            call.log.exception("AGI command refused; the dialplan fallback takes the call")
+        except Exception:  # a bug in a flow must not take the server down; the fallback serves the caller
+            call.log.exception("flow %r failed; the dialplan fallback takes the call", env.script)
+        finally:
+            self.active -= 1
+            self.served += 1
+            await channel.close()

@@ -1,0 +1,132 @@
+"""Fixtures: the real Asterisk 22 (session), the engine as a process, SIPp and AMI helpers.
+
+A test that needs Asterisk or SIPp fails when they are missing; it never skips.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from asterisk_conf import Layout
+from tests.harness.ami import AmiTap
+from tests.harness.site import make_site
+from tongdai import pbx as pbxmod
+from tongdai.cli import render_site
+from tongdai.config import Site, load_site
+from tongdai.secrets import load_or_create, site_secret_names
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_report_header(config):
+    try:
+        p = pbxmod.locate(load_site())
+        asterisk = f"Asterisk {p.version} ({p.root or p.binary})"
+    except pbxmod.PbxError as e:
+        asterisk = f"MISSING ({e})"
+    sipp = shutil.which("sipp")
+    version = subprocess.run([sipp, "-v"], capture_output=True, text=True).stdout.strip().splitlines()
+    return [f"real PBX: {asterisk}", f"sipp: {version[0].strip() if version else 'MISSING'}",
+            f"CI={os.environ.get('CI', '')}"]
+
+
+@dataclass
+class RunningPbx:
+    site: Site
+    pbx: pbxmod.Pbx
+    layout: Layout
+    proc: subprocess.Popen
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        return load_or_create(self.site.paths.secrets, site_secret_names(self.site))
+
+    def ami(self) -> AmiTap:
+        return AmiTap(self.site.ports.ami, self.secrets["ami"])
+
+    def rx(self, command: str) -> str:
+        return pbxmod.rx(self.pbx, self.layout, command)
+
+    def log(self, name: str = "messages.log") -> str:
+        path = self.layout.log / name
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def start_pbx(base: Path, **changes) -> RunningPbx:
+    site = make_site(base, **changes)
+    try:
+        p = pbxmod.locate(site)
+    except pbxmod.PbxError as e:
+        pytest.fail(f"real Asterisk required: {e}")
+    if not shutil.which("sipp"):
+        pytest.fail("SIPp required: apt-get install sip-tester")
+    layout = render_site(site)
+    proc = pbxmod.start(p, layout)
+    return RunningPbx(site, p, layout, proc)
+
+
+@pytest.fixture(scope="session")
+def real_pbx():
+    base = Path(tempfile.mkdtemp(prefix="td-"))
+    running = start_pbx(base)
+    yield running
+    pbxmod.stop(running.proc)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+class EngineProcess:
+    """`tongdai engine` for a site, as its own process (as in production)."""
+
+    def __init__(self, site: Site, log: Path):
+        self.site, self.log_path = site, log
+        self.proc = subprocess.Popen([sys.executable, "-m", "tongdai.cli", "--site", str(site.file), "engine"],
+                                     cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", site.ports.agi), timeout=1).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"engine did not start:\n{self.log()}") from None
+                time.sleep(0.1)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def engine(real_pbx, tmp_path):
+    proc = EngineProcess(real_pbx.site, tmp_path / "engine.log")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def ami(real_pbx):
+    tap = real_pbx.ami()
+    yield tap
+    tap.close()
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    tmp_path.chmod(0o755)
+    return tmp_path

@@ -1,0 +1,117 @@
+"""SIPp as citizens (UAC) and as phones (UAS), from the scenario templates in tests/sipp/."""
+from __future__ import annotations
+
+import csv
+import itertools
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "sipp"
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(SCENARIOS), undefined=jinja2.StrictUndefined)
+_rtp_ports = itertools.count(0)
+
+
+def sipp_binary() -> str:
+    path = shutil.which("sipp")
+    if not path:
+        raise RuntimeError("SIPp is not installed: `apt-get install sip-tester` (make test does this as root)")
+    return path
+
+
+def free_port(kind: int = socket.SOCK_DGRAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rtp_range(size: int) -> list[str]:
+    base = 30000 + (next(_rtp_ports) * 2000) % 30000
+    return ["-mi", "127.0.0.1", "-mp", str(base)]
+
+
+@dataclass
+class SippResult:
+    returncode: int
+    successful: int
+    failed: int
+    workdir: Path
+
+    @property
+    def errors(self) -> str:
+        files = list(self.workdir.glob("*_errors.log"))
+        return files[0].read_text(errors="replace")[-3000:] if files else ""
+
+    def __str__(self) -> str:
+        return f"sipp exit {self.returncode}: {self.successful} ok, {self.failed} failed\n{self.errors}"
+
+
+def write_citizen(workdir: Path, steps: list[tuple[str, object]], end: str = "bye", caller: str = "0901234567",
+                  caller_name: str = "Citizen", bye_timeout: int = 60000, name: str = "citizen") -> Path:
+    """steps: ("pause", ms) and ("dtmf", "24"); end: "bye" (the citizen hangs up) or "wait_bye"."""
+    path = workdir / f"{name}.xml"
+    path.write_text(_env.get_template("citizen.xml.j2").render(
+        steps=steps, end=end, caller=caller, caller_name=caller_name, bye_timeout=bye_timeout))
+    return path
+
+
+def _stats(workdir: Path) -> tuple[int, int]:
+    files = sorted(workdir.glob("*_.csv")) or sorted(workdir.glob("*.csv"))
+    if not files:
+        return 0, 0
+    rows = list(csv.reader(files[-1].open(), delimiter=";"))
+    if len(rows) < 2:
+        return 0, 0
+    head, last = rows[0], rows[-1]
+    return int(last[head.index("SuccessfulCall(C)")]), int(last[head.index("FailedCall(C)")])
+
+
+def call(sip_port: int, scenario: Path, calls: int = 1, concurrent: int = 1, rate: float = 10,
+         service: str = "1022", timeout: float = 120) -> SippResult:
+    """Place `calls` calls (at most `concurrent` at once) and wait for them all to end."""
+    workdir = scenario.parent
+    argv = [sipp_binary(), f"127.0.0.1:{sip_port}", "-sf", str(scenario), "-s", service,
+            "-i", "127.0.0.1", "-p", str(free_port()), "-m", str(calls), "-l", str(concurrent),
+            "-r", str(rate), "-rp", "1000", *_rtp_range(concurrent), "-nostdin",
+            "-trace_err", "-trace_stat", "-fd", "1", "-timeout", f"{int(timeout)}s", "-timeout_error",
+            "-max_socket", "2048"]
+    done = subprocess.run(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          timeout=timeout + 30)
+    ok, failed = _stats(workdir)
+    if done.returncode != 0 and not ok and not failed:
+        (workdir / f"{scenario.stem}_errors.log").open("a").write(done.stderr.decode(errors="replace"))
+    return SippResult(done.returncode, ok, failed, workdir)
+
+
+class Phone:
+    """A SIPp UAS answering every call after `answer_after` ms, on its own port."""
+
+    def __init__(self, workdir: Path, user: str, port: int | None = None, answer_after: int = 500,
+                 calls: int = 1000, bye_timeout: int = 120000):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.workdir = workdir
+        scenario = workdir / f"phone-{user}.xml"
+        scenario.write_text(_env.get_template("phone.xml.j2").render(
+            user=user, answer_after=answer_after, bye_timeout=bye_timeout))
+        self.proc = subprocess.Popen(
+            [sipp_binary(), "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(self.port), "-m", str(calls),
+             *_rtp_range(50), "-nostdin", "-trace_err", "-trace_stat", "-fd", "1"],
+            cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+
+    def answered(self) -> int:
+        return sum(_stats(self.workdir))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

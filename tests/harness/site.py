@@ -1,0 +1,53 @@
+"""Test sites: the demo site with free loopback ports and its own data directory."""
+from __future__ import annotations
+
+import socket
+import tomllib
+from pathlib import Path
+
+from tongdai.config import DEMO_SITE, Site, load_site
+
+from tests.harness.sipp import free_port
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(value)
+
+
+def dump(data: dict) -> str:
+    out = []
+    for name, table in data.items():
+        rows = table if isinstance(table, list) else [table]
+        for row in rows:
+            out.append(f"[[{name}]]" if isinstance(table, list) else f"[{name}]")
+            out += [f"{k} = {_toml_value(v)}" for k, v in row.items() if not isinstance(v, dict)]
+            out.append("")
+    return "\n".join(out)
+
+
+def make_site(base: Path, **changes: dict) -> Site:
+    """Write `base/site.toml`: the demo site on free ports, data in `base/data`, with `changes`
+    merged per table (e.g. hours={"mon": "closed"})."""
+    data = tomllib.loads(DEMO_SITE.read_text(encoding="utf-8"))
+    rtp = 20000 + (free_port() % 400) * 20
+    data["ports"].update(sip=free_port(), ami=free_port(socket.SOCK_STREAM), agi=free_port(socket.SOCK_STREAM),
+                         web=free_port(socket.SOCK_STREAM), rtp_start=rtp, rtp_end=rtp + 1999)
+    data["paths"] = {"data": str(base / "data")}
+    data["trunk"]["port"] = free_port()
+    for table, values in changes.items():
+        if isinstance(values, dict):
+            data.setdefault(table, {}).update(values)
+        else:
+            data[table] = values
+    base.mkdir(parents=True, exist_ok=True)
+    base.chmod(0o755)
+    (base / "site.toml").write_text(dump(data), encoding="utf-8")
+    return load_site(base / "site.toml")

@@ -1,0 +1,83 @@
+import re
+import subprocess
+import sys
+
+from asterisk_conf import FILES, MODULES, render
+from tests.harness.site import make_site
+
+
+def test_render_writes_a_complete_self_contained_config(tmp_path):
+    site = make_site(tmp_path)
+    layout = render(site)
+    for name in FILES:
+        assert (layout.conf / name).exists()
+    conf = (layout.conf / "asterisk.conf").read_text()
+    assert f"astetcdir => {layout.conf}" in conf and "[directories]\n" in conf
+    modules = (layout.conf / "modules.conf").read_text()
+    assert "autoload = no" in modules
+    for needed in ("chan_pjsip", "res_agi", "res_speech", "app_queue", "app_mixmonitor", "app_chanspy",
+                   "app_record", "app_playback", "app_dial", "res_timing_timerfd", "bridge_simple",
+                   "res_pjsip_endpoint_identifier_user", "res_pjsip_pubsub"):
+        assert needed in MODULES and f"load = {needed}.so" in modules
+
+
+def test_pjsip_identifies_seats_by_user_and_trunk_by_ip_with_no_guest(tmp_path):
+    site = make_site(tmp_path)
+    pjsip = (render(site).conf / "pjsip.conf").read_text()
+    assert "endpoint_identifier_order = username,ip" in pjsip
+    assert f"bind = 127.0.0.1:{site.ports.sip}" in pjsip
+    assert "match = 127.0.0.1" in pjsip
+    assert "anonymous" not in pjsip.split("endpoint_identifier_order")[1].split("\n")[0]
+    assert "allow_unauthenticated_options = no" in pjsip and "dtmf_mode = rfc4733" in pjsip
+    for ext in site.agents.extensions:
+        assert f"[agent{ext}](endpoint-common)" in pjsip
+    secrets = site.paths.secrets.read_text()
+    password = re.search(r'agent101 = "([^"]+)"', secrets).group(1)
+    assert f"password = {password}" in pjsip
+    assert oct(site.paths.secrets.stat().st_mode & 0o777) == "0o600"
+
+
+def test_dialplan_never_dials_caller_digits_and_has_the_fallback(tmp_path):
+    site = make_site(tmp_path)
+    dialplan = (render(site).conf / "extensions.conf").read_text()
+    assert "${EXTEN}" not in dialplan
+    dials = re.findall(r"Dial\(([^)]*)\)", dialplan)
+    assert dials and all("$" not in d for d in dials), dials
+    assert f"AGI(agi://127.0.0.1:{site.ports.agi}/ivr)" in dialplan
+    assert "AGIEXITONHANGUP=yes" in dialplan
+    assert '$["${TONGDAI_DONE}" = "1"]' in dialplan and "AGISTATUS: ${AGISTATUS}" in dialplan
+    assert "Dial(PJSIP/115@trunk,120)" in dialplan
+
+
+def test_guide_mode_plays_the_number_instead_of_dialling(tmp_path):
+    site = make_site(tmp_path, emergency={"mode": "guide"})
+    dialplan = (render(site).conf / "extensions.conf").read_text()
+    assert "Dial(PJSIP/115" not in dialplan and "emergency-ambulance-guide" in dialplan
+
+
+def test_manager_is_loopback_only_with_least_privilege(tmp_path):
+    site = make_site(tmp_path)
+    manager = (render(site).conf / "manager.conf").read_text()
+    assert "bindaddr = 127.0.0.1" in manager and "permit = 127.0.0.1/255.255.255.255" in manager
+    write = re.search(r"^write = (.*)$", manager, re.M).group(1).split(",")
+    assert "system" not in write and "command" not in write and "config" not in write
+    assert "eventfilter(action(exclude),name(Newexten))" in manager
+
+
+def test_secrets_survive_a_second_render(tmp_path):
+    site = make_site(tmp_path)
+    render(site)
+    first = site.paths.secrets.read_text()
+    render(site)
+    assert site.paths.secrets.read_text() == first
+
+
+def test_cli_render_bad_site_exits_nonzero_with_one_line(tmp_path):
+    site = make_site(tmp_path)
+    bad = site.file.read_text().replace("channels = 180", 'channels = "lots"')
+    site.file.write_text(bad)
+    done = subprocess.run([sys.executable, "-m", "tongdai.cli", "--site", str(site.file), "pbx", "render",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert done.stderr.strip() == f"tongdai: {site.file}: trunk.channels: must be an integer, got 'lots'"

@@ -1,0 +1,73 @@
+"""`tongdai run` (what `make run` starts) and `tongdai pbx ...` against the real Asterisk."""
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from asterisk_conf import Layout
+from tests.harness import sipp
+from tests.harness.site import make_site
+from tongdai import pbx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def read_until(proc, needle, timeout=60):
+    out, deadline = "", time.monotonic() + timeout
+    while needle not in out:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise AssertionError(f"no {needle!r} in output:\n{out}")
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if ready:
+            out += os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
+    return out
+
+
+def test_run_starts_both_prints_ready_and_sigterm_stops_both(tmp_path):
+    site = make_site(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "tongdai.cli", "--site", str(site.file), "run"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        out = read_until(proc, "tongdai ready:")
+        assert "Asterisk 22." in out
+        assert f"sip:1022@127.0.0.1:{site.ports.sip}" in out
+        assert "agent101..agent106" in out and str(site.paths.secrets) in out
+        pid = pbx.running_pid(Layout.for_site(site))
+        assert pid
+
+        scenario = sipp.write_citizen(tmp_path, [], end="wait_bye")
+        result = sipp.call(site.ports.sip, scenario)
+        assert result.successful == 1, str(result)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.communicate(timeout=30)[0].decode(errors="replace")
+    assert proc.returncode == 0, rest
+    assert "stopped" in rest
+    assert not Path(f"/proc/{pid}").exists()  # no Asterisk left running
+
+
+def test_pbx_start_status_stop(tmp_path):
+    site = make_site(tmp_path)
+    cli = [sys.executable, "-m", "tongdai.cli", "--site", str(site.file), "pbx"]
+    started = subprocess.run(cli + ["start"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    try:
+        assert started.returncode == 0, started.stderr
+        status = subprocess.run(cli + ["status"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert status.returncode == 0 and "running, PID" in status.stdout and "System uptime" in status.stdout
+    finally:
+        stopped = subprocess.run(cli + ["stop"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert "stopped" in stopped.stdout
+    status = subprocess.run(cli + ["status"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert status.returncode == 3 and "not running" in status.stdout
+
+
+def test_install_is_idempotent_and_fast(tmp_path):
+    site = make_site(tmp_path)
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "tongdai.cli", "--site", str(site.file), "pbx", "install"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "already available" in done.stdout
+    assert time.monotonic() - start < 30

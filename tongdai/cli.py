@@ -1,0 +1,164 @@
+"""`tongdai` command line: `run`, `engine`, `pbx render|install|start|stop|status|cli`."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from asterisk_conf import Layout, render
+from ivr import prompts
+from tongdai import logs, pbx
+from tongdai.config import ConfigError, Site, load_site
+from tongdai.engine import Engine, serve
+
+
+def render_site(site: Site, out: Path | None = None) -> Layout:
+    """Asterisk config plus any missing prompt audio."""
+    layout = render(site, out)
+    prompts.ensure(site)
+    return layout
+
+
+def banner(site: Site, p: pbx.Pbx, layout: Layout) -> str:
+    sip = f"{site.ports.bind}:{site.ports.sip}"
+    agents, sups = site.agents.extensions, site.supervisors.extensions
+    lines = [
+        f"tongdai: hotline {site.hotline} for {site.province} (site {site.name}, {site.file})",
+        f"  Asterisk {p.version} ({p.root or p.binary}); config {layout.conf}",
+        f"  Citizens: sip:{site.hotline}@{sip} (calls from {site.trunk.host} enter as trunk '{site.trunk.name}';"
+        f" 113/114/115 go to sip:{site.trunk.host}:{site.trunk.port})",
+    ]
+    if agents:
+        lines.append(f"  Agent seats: SIP users agent{agents[0]}..agent{agents[-1]} register at sip:{sip}"
+                     f" (extensions {agents[0]}-{agents[-1]})")
+    if sups:
+        lines.append(f"  Supervisor seats: SIP users supervisor{sups[0]}..supervisor{sups[-1]} at sip:{sip}")
+    lines += [f"  SIP passwords and the AMI secret: {site.paths.secrets} (mode 0600)",
+              f"  AMI {site.ports.bind}:{site.ports.ami} (user tongdai), FastAGI 127.0.0.1:{site.ports.agi}",
+              f"  Logs: {layout.log}; CLI: tongdai pbx cli"]
+    return "\n".join(lines)
+
+
+async def _run(site: Site, p: pbx.Pbx, layout: Layout) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    engine = Engine(site)
+    await engine.start()
+    proc = None
+    try:
+        proc = await asyncio.to_thread(pbx.start, p, layout)
+        print(banner(site, p, layout), flush=True)
+        print(f"tongdai ready: calls to {site.hotline} are accepted (Ctrl-C stops Asterisk and the engine)",
+              flush=True)
+        died = asyncio.create_task(asyncio.to_thread(proc.wait))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({died, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if died.done():
+            print(f"tongdai: Asterisk exited ({proc.returncode}); see {layout.log}", file=sys.stderr)
+            return 1
+        print("tongdai: stopping", flush=True)
+        return 0
+    finally:
+        await engine.close()
+        if proc is not None:
+            await asyncio.to_thread(pbx.stop, proc)
+            print(f"tongdai: Asterisk (PID {proc.pid}) stopped", flush=True)
+
+
+def cmd_run(site: Site, args) -> int:
+    p = pbx.install(site)
+    layout = render_site(site)
+    if pbx.running_pid(layout):
+        raise pbx.PbxError(f"Asterisk for this site already runs (PID {pbx.running_pid(layout)}); "
+                           "`tongdai pbx stop` first")
+    return asyncio.run(_run(site, p, layout))
+
+
+def cmd_engine(site: Site, args) -> int:
+    async def main() -> None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        await serve(site, stop)
+    asyncio.run(main())
+    return 0
+
+
+def cmd_pbx(site: Site, args) -> int:
+    out = Path(args.out) if getattr(args, "out", None) else None
+    if args.action == "render":
+        layout = render_site(site, out)
+        print(f"rendered {layout.conf} (start with: asterisk -C {layout.asterisk_conf})")
+        return 0
+    if args.action == "install":
+        pbx.install(site)
+        return 0
+    p, layout = pbx.locate(site), Layout.for_site(site, out)
+    running = pbx.running_pid(layout)
+    if args.action == "start":
+        if running:
+            print(f"Asterisk already running (PID {running})")
+            return 0
+        render_site(site, out)
+        proc = pbx.start(p, layout)
+        print(f"Asterisk {p.version} started (PID {proc.pid}); `tongdai pbx stop` stops it")
+        return 0
+    if args.action == "stop":
+        if not running:
+            print("Asterisk is not running for this site")
+            return 0
+        pbx.stop(running)
+        print(f"Asterisk (PID {running}) stopped")
+        return 0
+    if args.action == "status":
+        if not running:
+            print(f"Asterisk {p.version}: not running (config {layout.conf})")
+            return 3
+        print(f"Asterisk {p.version}: running, PID {running}")
+        print(pbx.rx(p, layout, "core show uptime").strip())
+        return 0
+    if args.action == "cli":
+        if not running:
+            raise pbx.PbxError("Asterisk is not running for this site (`make run` or `tongdai pbx start`)")
+        return subprocess.call(p.argv(layout, "-r"))
+    raise AssertionError(args.action)
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="tongdai", description="1022 hotline engine")
+    ap.add_argument("--site", help="site file (default: $TONGDAI_SITE or sites/demo.toml)")
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start Asterisk and the engine in the foreground").set_defaults(func=cmd_run)
+    sub.add_parser("engine", help="run the engine only (FastAGI) against a running PBX").set_defaults(func=cmd_engine)
+    p = sub.add_parser("pbx", help="the Asterisk PBX")
+    p.add_argument("action", choices=["render", "install", "start", "stop", "status", "cli"])
+    p.add_argument("--out", help="config directory (default: the site's paths.asterisk)")
+    p.set_defaults(func=cmd_pbx)
+    for sp in sub.choices.values():
+        sp.add_argument("--site", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logs.setup(os.environ.get("TONGDAI_LOG", "INFO"))
+    try:
+        site = load_site(args.site)
+        return args.func(site, args)
+    except ConfigError as e:
+        print(f"tongdai: {e}", file=sys.stderr)
+        return 2
+    except (pbx.PbxError, prompts.PromptToolMissing) as e:
+        print(f"tongdai: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,371 @@
+"""The site file (`sites/<name>.toml`) loaded into frozen dataclasses.
+
+Every bad value raises one `ConfigError` naming the file and the dotted key, e.g.
+``sites/demo.toml: trunk.channels: must be an integer from 1 to 2000, got 'many'``.
+Relative paths in `[paths]` are taken relative to the site file's own directory.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_SITE = ROOT / "sites" / "demo.toml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_FIELDS = (
+    ("traffic", "Giao thông", "Traffic"),
+    ("water", "Cấp nước", "Water supply"),
+    ("drainage", "Thoát nước", "Drainage"),
+    ("trees", "Cây xanh", "Trees"),
+    ("lighting", "Chiếu sáng công cộng", "Public lighting"),
+    ("electricity", "Điện", "Electricity"),
+    ("telecom", "Viễn thông", "Telecom"),
+    ("transport", "Giao thông công cộng", "Public transport"),
+    ("environment", "Môi trường", "Environment"),
+    ("urban_order", "Trật tự đô thị", "Urban order"),
+    ("admin", "Thủ tục hành chính", "Administrative procedures"),
+)
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_DIGITS = re.compile(r"^[0-9]{2,15}$")
+_HOURS = re.compile(r"^([0-2][0-9]):([0-5][0-9])-([0-2][0-9]):([0-5][0-9])$")
+
+
+class ConfigError(ValueError):
+    """A bad value in a site file: names the file and the key."""
+
+    def __init__(self, file: Path | str, key: str, message: str):
+        super().__init__(f"{file}: {key}: {message}")
+        self.file, self.key = str(file), key
+
+
+@dataclass(frozen=True)
+class Trunk:
+    name: str
+    host: str
+    port: int
+    channels: int
+
+
+@dataclass(frozen=True)
+class Seats:
+    count: int
+    first_extension: int
+
+    @property
+    def extensions(self) -> tuple[int, ...]:
+        return tuple(range(self.first_extension, self.first_extension + self.count))
+
+
+@dataclass(frozen=True)
+class Ports:
+    bind: str
+    sip: int
+    ami: int
+    agi: int
+    web: int
+    rtp_start: int
+    rtp_end: int
+
+
+@dataclass(frozen=True)
+class Emergency:
+    mode: str  # "transfer" dials the service over the trunk, "guide" tells the number
+    police: str
+    fire: str
+    ambulance: str
+
+    @property
+    def numbers(self) -> dict[str, str]:
+        return {"police": self.police, "fire": self.fire, "ambulance": self.ambulance}
+
+
+@dataclass(frozen=True)
+class ReportField:
+    key: str
+    vi: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    strategy: str
+    fields: tuple[str, ...]
+    max_wait: int
+    wrapup: int
+
+
+@dataclass(frozen=True)
+class Holidays:
+    country: str
+    extra: tuple[str, ...]  # ISO dates the office is closed besides the national holidays
+
+
+@dataclass(frozen=True)
+class Paths:
+    data: Path
+    recordings: Path
+    spool: Path
+    sounds: Path
+    asterisk: Path  # rendered config and Asterisk's run/log/db dirs
+    secrets: Path
+    database_url: str
+
+
+@dataclass(frozen=True)
+class PbxSettings:
+    cache_dir: Path  # where the Debian sid chroot lives when no system Asterisk exists
+    verbose: int
+
+
+@dataclass(frozen=True)
+class Site:
+    file: Path
+    name: str
+    province: str
+    hotline: str
+    timezone: str
+    trunk: Trunk
+    agents: Seats
+    supervisors: Seats
+    hours: tuple[tuple[int, int] | None, ...]  # per weekday Mon..Sun: (open, close) minutes
+    holidays: Holidays
+    fields: tuple[ReportField, ...]
+    queues: tuple[Queue, ...]
+    emergency: Emergency
+    ports: Ports
+    paths: Paths
+    pbx: PbxSettings
+    menu_retries: int = 3
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+class _Table:
+    """One TOML table being read: every read names its key; unread keys are errors."""
+
+    def __init__(self, file: Path, data: dict, prefix: str = ""):
+        self.file, self.data, self.prefix, self.seen = file, data, prefix, set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def fail(self, name: str, message: str) -> ConfigError:
+        return ConfigError(self.file, self.key(name), message)
+
+    def table(self, name: str) -> "_Table":
+        self.seen.add(name)
+        value = self.data.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(name, f"must be a table, got {value!r}")
+        return _Table(self.file, value, f"{self.key(name)}.")
+
+    def get(self, name: str, kind: type, default: Any = ..., check: Callable[[Any], str | None] | None = None) -> Any:
+        self.seen.add(name)
+        if name not in self.data:
+            if default is ...:
+                raise self.fail(name, "is required")
+            return default
+        value = self.data[name]
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise self.fail(name, f"must be an integer, got {value!r}")
+        if kind is not int and not isinstance(value, kind):
+            raise self.fail(name, f"must be {kind.__name__}, got {value!r}")
+        problem = check(value) if check else None
+        if problem:
+            raise self.fail(name, f"{problem}, got {value!r}")
+        return value
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.seen)
+        if unknown:
+            raise self.fail(unknown[0], "unknown key")
+
+
+def _between(low: int, high: int) -> Callable[[int], str | None]:
+    return lambda v: None if low <= v <= high else f"must be from {low} to {high}"
+
+
+def _matches(pattern: re.Pattern, what: str) -> Callable[[str], str | None]:
+    return lambda v: None if pattern.match(v) else f"must be {what}"
+
+
+def parse_hours(text: str) -> tuple[int, int] | None | str:
+    """'07:30-17:30' -> (450, 1050); 'closed' -> None; otherwise an error message."""
+    if text == "closed":
+        return None
+    m = _HOURS.match(text)
+    if not m:
+        return 'must be "HH:MM-HH:MM" or "closed"'
+    h1, m1, h2, m2 = map(int, m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if h1 > 23 or h2 > 24 or end > 24 * 60 or start >= end:
+        return "must be an opening time before a closing time within 00:00-24:00"
+    return (start, end)
+
+
+def _read_hours(t: _Table) -> tuple[tuple[int, int] | None, ...]:
+    out = []
+    for day in WEEKDAYS:
+        text = t.get(day, str, "07:30-17:30")
+        parsed = parse_hours(text)
+        if isinstance(parsed, str):
+            raise t.fail(day, f"{parsed}, got {text!r}")
+        out.append(parsed)
+    t.done()
+    return tuple(out)
+
+
+def _read_seats(t: _Table, count: int, first: int) -> Seats:
+    seats = Seats(t.get("count", int, count, _between(0, 100)),
+                  t.get("first_extension", int, first, _between(100, 9899)))
+    t.done()
+    return seats
+
+
+def _read_fields(file: Path, items: Any) -> tuple[ReportField, ...]:
+    if items is None:
+        return tuple(ReportField(*f) for f in DEFAULT_FIELDS)
+    if not isinstance(items, list) or not items:
+        raise ConfigError(file, "fields", "must be a non-empty array of tables")
+    out, keys = [], set()
+    for i, item in enumerate(items):
+        t = _Table(file, item if isinstance(item, dict) else {}, f"fields[{i}].")
+        f = ReportField(t.get("key", str, check=_matches(_NAME, "a lower-case name")),
+                        t.get("vi", str), t.get("en", str))
+        t.done()
+        if f.key in keys:
+            raise t.fail("key", f"duplicate field {f.key!r}")
+        keys.add(f.key)
+        out.append(f)
+    return tuple(out)
+
+
+def _read_queues(file: Path, items: Any, fields: tuple[ReportField, ...]) -> tuple[Queue, ...]:
+    if items is None:
+        items = [{"name": "operator"},
+                 {"name": "admin", "fields": ["admin"]},
+                 {"name": "incidents", "fields": [f.key for f in fields if f.key != "admin"]}]
+    if not isinstance(items, list) or not items:
+        raise ConfigError(file, "queues", "must be a non-empty array of tables")
+    known, out = {f.key for f in fields}, []
+    for i, item in enumerate(items):
+        t = _Table(file, item if isinstance(item, dict) else {}, f"queues[{i}].")
+        q = Queue(
+            name=t.get("name", str, check=_matches(_NAME, "a lower-case name")),
+            strategy=t.get("strategy", str, "rrmemory", lambda v: None if v in (
+                "ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom", "rrordered")
+                else "must be an app_queue strategy"),
+            fields=tuple(t.get("fields", list, [])),
+            max_wait=t.get("max_wait", int, 300, _between(10, 3600)),
+            wrapup=t.get("wrapup", int, 10, _between(0, 600)),
+        )
+        for f in q.fields:
+            if not isinstance(f, str) or f not in known:
+                raise t.fail("fields", f"unknown field {f!r}")
+        t.done()
+        out.append(q)
+    if "operator" not in {q.name for q in out}:
+        raise ConfigError(file, "queues", "must include a queue named 'operator'")
+    return tuple(out)
+
+
+def _path(base: Path, value: str) -> Path:
+    return (base / os.path.expanduser(value)).resolve()
+
+
+def load_site(file: str | Path | None = None) -> Site:
+    """Load and validate a site file; `None` means `$TONGDAI_SITE` or the demo site."""
+    path = Path(file or os.environ.get("TONGDAI_SITE") or DEMO_SITE).resolve()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "-", "no such site file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(path, "-", f"not valid TOML: {e}") from None
+    return site_from_dict(path, data)
+
+
+def site_from_dict(path: Path, data: dict) -> Site:
+    top = _Table(path, data)
+    s = top.table("site")
+    name = s.get("name", str, check=_matches(_NAME, "a lower-case name"))
+    province = s.get("province", str)
+    hotline = s.get("hotline", str, "1022", _matches(_DIGITS, "digits only"))
+    timezone = s.get("timezone", str, "Asia/Ho_Chi_Minh")
+    retries = s.get("menu_retries", int, 3, _between(1, 9))
+    s.done()
+
+    t = top.table("trunk")
+    trunk = Trunk(t.get("name", str, "trunk", _matches(_NAME, "a lower-case name")),
+                  t.get("host", str, "127.0.0.1"), t.get("port", int, 5070, _between(1, 65535)),
+                  t.get("channels", int, 180, _between(1, 2000)))
+    t.done()
+
+    agents = _read_seats(top.table("agents"), 6, 101)
+    supervisors = _read_seats(top.table("supervisors"), 2, 201)
+    overlap = set(agents.extensions) & set(supervisors.extensions)
+    if overlap:
+        raise ConfigError(path, "supervisors.first_extension", f"overlaps agent extension {min(overlap)}")
+
+    hours = _read_hours(top.table("hours"))
+
+    h = top.table("holidays")
+    hol = Holidays(h.get("country", str, "VN"), tuple(h.get("extra", list, [])))
+    for i, day in enumerate(hol.extra):
+        if not isinstance(day, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", day):
+            raise ConfigError(path, f"holidays.extra[{i}]", f'must be a "YYYY-MM-DD" date, got {day!r}')
+    h.done()
+
+    top.seen.update({"fields", "queues", "ivr", "prompts"})
+    fields = _read_fields(path, data.get("fields"))
+    queues = _read_queues(path, data.get("queues"), fields)
+
+    e = top.table("emergency")
+    number = _matches(re.compile(r"^[0-9]{3,6}$"), "a short emergency number")
+    emergency = Emergency(
+        e.get("mode", str, "transfer", lambda v: None if v in ("transfer", "guide") else 'must be "transfer" or "guide"'),
+        e.get("police", str, "113", number), e.get("fire", str, "114", number), e.get("ambulance", str, "115", number))
+    e.done()
+
+    p = top.table("ports")
+    port = _between(1, 65535)
+    ports = Ports(p.get("bind", str, "127.0.0.1"), p.get("sip", int, 5060, port), p.get("ami", int, 5038, port),
+                  p.get("agi", int, 4573, port), p.get("web", int, 8080, port),
+                  p.get("rtp_start", int, 10000, _between(1024, 65534)), p.get("rtp_end", int, 20000, _between(1025, 65535)))
+    if ports.rtp_end <= ports.rtp_start:
+        raise p.fail("rtp_end", "must be above ports.rtp_start")
+    used = [("sip", ports.sip), ("ami", ports.ami), ("agi", ports.agi), ("web", ports.web)]
+    for i, (k, v) in enumerate(used):
+        for k2, v2 in used[:i]:
+            if v == v2:
+                raise p.fail(k, f"same port as ports.{k2} ({v})")
+    p.done()
+
+    d = top.table("paths")
+    base = path.parent
+    data_dir = _path(base, d.get("data", str, "../var"))
+    paths = Paths(
+        data=data_dir,
+        recordings=_path(data_dir, d.get("recordings", str, "recordings")),
+        spool=_path(data_dir, d.get("spool", str, "spool")),
+        sounds=_path(data_dir, d.get("sounds", str, "sounds")),
+        asterisk=_path(data_dir, d.get("asterisk", str, "asterisk")),
+        secrets=_path(data_dir, d.get("secrets", str, "secrets.toml")),
+        database_url=d.get("database_url", str, f"sqlite:///{data_dir / 'tongdai.db'}",
+                           lambda v: None if "://" in v else "must be an SQLAlchemy URL"),
+    )
+    d.done()
+
+    x = top.table("pbx")
+    pbx = PbxSettings(_path(base, x.get("cache_dir", str, "/var/cache/tongdai")),
+                      x.get("verbose", int, 0, _between(0, 10)))
+    x.done()
+    top.done()
+    return Site(file=path, name=name, province=province, hotline=hotline, timezone=timezone, trunk=trunk,
+                agents=agents, supervisors=supervisors, hours=hours, holidays=hol, fields=fields, queues=queues,
+                emergency=emergency, ports=ports, paths=paths, pbx=pbx, menu_retries=retries,
+                extra={k: data[k] for k in ("ivr", "prompts") if k in data})

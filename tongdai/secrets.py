@@ -1,0 +1,33 @@
+"""Generated passwords, kept outside git in the site's secrets file (mode 0600).
+
+New names get a fresh random secret; existing ones are never changed, so phones stay
+registered across renders.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+
+
+def load_or_create(path: Path, names: list[str]) -> dict[str, str]:
+    known: dict[str, str] = {}
+    if path.exists():
+        known = {k: str(v) for k, v in tomllib.loads(path.read_text(encoding="utf-8")).items()}
+    missing = [n for n in names if n not in known]
+    if missing:
+        known.update({n: secrets.token_urlsafe(18) for n in missing})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("# tongdai generated secrets: SIP passwords and the AMI secret. Keep private.\n")
+            f.writelines(f'{k} = "{v}"\n' for k, v in sorted(known.items()))
+        os.replace(tmp, path)
+    return known
+
+
+def site_secret_names(site) -> list[str]:
+    return (["ami"] + [f"agent{e}" for e in site.agents.extensions]
+            + [f"supervisor{e}" for e in site.supervisors.extensions])
