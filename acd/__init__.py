@@ -1,0 +1,1 @@
+"""Automatic call distribution: AMI, queues, agents, supervisors."""

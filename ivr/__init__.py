@@ -1,0 +1,1 @@
+"""Call flows, the Call object, menus and prompts."""

@@ -1,0 +1,1 @@
+"""Call recordings: finalize, verify, retention (issue: recording and callbacks)."""

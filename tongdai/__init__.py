@@ -1,0 +1,1 @@
+"""tongdai: typed site config, PBX provisioning, CLI and wiring."""
