@@ -13,7 +13,7 @@ run: host-deps venv
 	$(VENV)/bin/tongdai run
 
 test: host-deps venv pbx
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 venv: $(VENV)/.installed
 

@@ -39,3 +39,20 @@ def test_vietnamese_name_split_across_chunks_arrives_whole():
 def test_encode_strips_line_breaks_from_values():
     assert encode("Originate", Channel="PJSIP/agent101\r\nAction: Command") == \
         b"Action: Originate\r\nChannel: PJSIP/agent101Action: Command\r\n\r\n"
+
+
+async def test_fake_ami_plays_the_capture_to_a_client():
+    import asyncio
+    from tests.harness.ami import AmiTap
+    from tests.harness.transcripts import FakeAmi
+
+    fake = FakeAmi("ami_queue_call_and_actions.txt")
+    await fake.start()
+    tap = await asyncio.to_thread(AmiTap, fake.port, "secret")
+    try:
+        complete = await asyncio.to_thread(tap.wait_event, "QueueStatusComplete", 5)
+        assert complete["EventList"] == "Complete"
+        assert tap.events("AgentConnect")
+    finally:
+        tap.close()
+        await fake.close()

@@ -88,3 +88,35 @@ def ami_frames(file: str) -> list[bytes]:
         elif len(parts) == 3 and parts[1] == "FRAME":
             out.append(ast.literal_eval(parts[2]).encode() + b"\r\n\r\n")
     return out
+
+
+class FakeAmi:
+    """An AMI server that plays the captured frames: the banner on connect, then, once the
+    client logs in, every frame of the capture in order (login response first)."""
+
+    def __init__(self, file: str):
+        self.frames = ami_frames(file)
+        self.port = 0
+        self.received: list[bytes] = []
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(self.frames[0])
+        login = await reader.readuntil(b"\r\n\r\n")
+        self.received.append(login)
+        action_id = next((line.split(b":", 1)[1].strip() for line in login.split(b"\r\n")
+                          if line.lower().startswith(b"actionid:")), b"login-1")
+        writer.write(self.frames[1].replace(b"ActionID: login-1", b"ActionID: " + action_id))
+        writer.writelines(self.frames[2:])
+        await writer.drain()
+        self.received.append(await reader.read())  # until the client goes away
+        writer.close()
+
+    async def close(self) -> None:
+        if self._server:
+            self._server.close()
+            await self._server.wait_closed()
