@@ -55,6 +55,11 @@ class Call:
         """Play a file; returns the digit that interrupted it ('' if none)."""
         return await self.run(c.StreamFile(file, escape))
 
+    async def menu_key(self, file: str, timeout_ms: int) -> str:
+        """Play a menu prompt; a key pressed during it is taken at once (barge-in), else wait
+        `timeout_ms` for one. Returns the key ('' for no input). Any of 0-9, * and # counts."""
+        return await self.play(file, escape=c.DIGITS) or await self.wait_digit(timeout_ms)
+
     async def ask(self, file: str, timeout_ms: int = 5000, max_digits: int = 1) -> str:
         return await self.run(c.GetData(file, timeout_ms, max_digits))
 

@@ -1,12 +1,141 @@
-"""Call flows: plain `async def`s over a `Call`."""
+"""The hotline call flow: what a citizen meets when dialing 1022.
+
+A ticket exists from the first AGI command; every choice, invalid entry, timeout, queue,
+transfer and the hangup is an event. A hangup at any step raises `CallHangup` (caught by
+the FastAGI server); the `finally` here still closes the ticket.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from agi_scripts.commands import DIGITS
+from db.writer import TicketBook, TicketHandle
+from ivr import hours
 from ivr.call import Call
+from ivr.menu import Action, MenuTree
+from ivr.navigator import State, press
+from tongdai.config import Site
+
+GIVE_UP = {"TIMEOUT", "JOINEMPTY", "LEAVEEMPTY", "JOINUNAVAIL", "LEAVEUNAVAIL", "FULL"}
 
 
-async def greeting(call: Call) -> None:
-    """The minimal hotline flow: answer, greet in Vietnamese, done."""
-    await call.answer()
-    call.log.info("call from %r", call.caller_number)
-    await call.play(call.prompt("welcome"))
-    await call.complete()
+@dataclass(frozen=True)
+class Context:
+    site: Site
+    tree: MenuTree
+    tickets: TicketBook
+    clock: Callable[[], datetime]  # local time at the site
+
+
+class HotlineCall:
+    def __init__(self, ctx: Context, call: Call):
+        self.ctx, self.call, self.site, self.tree = ctx, call, ctx.site, ctx.tree
+        self.ticket: TicketHandle = ctx.tickets.open(
+            call.uniqueid, call.caller_number, call.caller_name, channel=call.env["channel"],
+            dnid=call.env["dnid"])
+        call.log.extra["ticket"] = self.ticket.code
+        self.at = "greeting"
+        self.status = "closed"
+
+    async def run(self) -> None:
+        call, ticket = self.call, self.ticket
+        try:
+            await call.answer()
+            ticket.answered()
+            ticket.event("answer", caller=call.caller_number)
+            await call.set("__TONGDAI_TICKET", ticket.code)
+            if hours.is_open(self.site, self.ctx.clock()):
+                state = State(self.tree.start)
+                key = await call.play(call.prompt("welcome"), escape=DIGITS)
+            else:
+                self.status = "after_hours"
+                ticket.update(kind="after_hours")
+                ticket.event("after_hours", local_time=self.ctx.clock().strftime("%a %H:%M"))
+                state = State(self.tree.after_hours)
+                key = await call.play(call.prompt("closed"), escape=DIGITS)
+            action = await self.navigate(state, key or None)
+            self.at = action.kind
+            await self.perform(action)
+            await call.complete()
+        finally:
+            ticket.event("hangup", by="caller" if call.channel.hung_up else "hotline", at=self.at)
+            ticket.close(self.status, language=call.language)
+            call.log.info("call ended at %s", self.at)
+
+    async def navigate(self, state: State, key: str | None) -> Action:
+        call = self.call
+        while True:
+            self.at = state.menu
+            if key is None:
+                menu = self.tree.menus[state.menu]
+                key = await call.menu_key(call.prompt(menu.prompt), self.tree.timeout_ms)
+            step = press(self.tree, state, key)
+            self.ticket.event(step.event, **step.detail)
+            if step.state.language != call.language:
+                call.language = step.state.language
+                await call.set("CHANNEL(language)", call.language)
+            state, key = step.state, None
+            for name in step.play:
+                pressed = await call.play(call.prompt(name), escape=DIGITS)
+                key = key or pressed or None
+            if step.action:
+                return step.action
+
+    async def perform(self, action: Action) -> None:
+        call, ticket = self.call, self.ticket
+        if action.kind == "emergency":
+            await self.emergency(action.service)
+        elif action.kind == "goodbye":
+            await call.play(call.prompt("goodbye"))
+        elif action.kind == "info":
+            ticket.update(kind="info", field=action.field, queue=action.queue)
+            await call.play(call.prompt(action.prompt))
+            await self.queue(action.queue)
+        elif action.kind == "report":
+            queue = next((q.name for q in self.site.queues if action.field in q.fields), "operator")
+            ticket.update(kind="report", field=action.field, queue=queue)
+            ticket.event("report", field=action.field)
+            await self.queue(queue)
+        else:  # operator
+            ticket.update(kind="operator", queue="operator")
+            await self.queue("operator")
+
+    async def say_ticket(self) -> None:
+        call = self.call
+        await call.play(call.prompt("ticket-number"))
+        for digit in self.ticket.code.rsplit("-", 1)[1]:
+            await call.play(call.prompt(f"digits/{digit}"))
+
+    async def queue(self, name: str) -> None:
+        call, ticket = self.call, self.ticket
+        if self.status == "after_hours":
+            self.status = "closed"
+        await self.say_ticket()
+        queue = next(q for q in self.site.queues if q.name == name)
+        self.at = f"queue:{name}"
+        ticket.event("queue", queue=name, step="join")
+        await call.execute("Queue", f"{name},t,,,{queue.max_wait}")
+        result = await call.get("QUEUESTATUS")
+        ticket.event("queue", queue=name, step="leave", result=result)
+        if result in GIVE_UP:
+            await call.play(call.prompt("sorry-busy"))
+
+    async def emergency(self, service: str) -> None:
+        call, ticket, site = self.call, self.ticket, self.site
+        number = site.emergency.numbers[service]
+        self.status, self.at = "closed", f"emergency:{number}"
+        ticket.update(kind="emergency", service=number, priority=1)
+        ticket.event("emergency", service=service, number=number, mode=site.emergency.mode)
+        if site.emergency.mode == "transfer":
+            ticket.event("transfer", to=number, via=site.trunk.name)
+            status = await call.dial(f"PJSIP/{number}@{site.trunk.name}", 120)
+            ticket.event("transfer", to=number, result=status)
+            if status == "ANSWER":
+                return
+        await call.play(call.prompt(f"emergency-{service}-guide"))
+
+
+async def hotline(ctx: Context, call: Call) -> None:
+    await HotlineCall(ctx, call).run()

@@ -1,53 +1,53 @@
-"""Prompt audio: text (Vietnamese and English) turned into 8 kHz mono 16-bit wav files.
+"""Prompt audio: the menu file's texts (Vietnamese and English) as 8 kHz mono 16-bit wav.
 
-espeak-ng speaks the text; sox resamples with a proper anti-alias filter (pydub's own
-resampling has none). Files a site has recorded itself are never overwritten. Asterisk
-plays a prompt by its absolute path without extension: `<sounds>/<lang>/<name>`.
+espeak-ng speaks the text; pydub trims the silence around it and normalises the level;
+sox resamples to 8 kHz with a proper anti-alias filter (pydub's own resampling has none).
+Files a site recorded itself are never overwritten: drop `sounds/vi/NAME.wav` in to
+override. A generated file keeps its text beside it (`NAME.tts`) and is made again when the
+text changes; a file without that note is a recording and is left alone. Asterisk plays a prompt by absolute path without extension: `<sounds>/<lang>/<name>`.
 """
 from __future__ import annotations
 
 import shutil
 import subprocess
 import tempfile
-import tomllib
-from dataclasses import dataclass
+import warnings
 from pathlib import Path
 
-from tongdai.config import ConfigError, Site
+from ivr.menu import LANGUAGES, MenuTree, Prompt, load_menu
+from tongdai.config import Site
 
-SYSTEM_PROMPTS = Path(__file__).with_name("prompts.toml")
-LANGUAGES = ("vi", "en")
+with warnings.catch_warnings():  # pydub warns about ffmpeg at import; it only handles wav here
+    warnings.simplefilter("ignore", RuntimeWarning)
+    from pydub import AudioSegment, effects, silence
 
-
-@dataclass(frozen=True)
-class Prompt:
-    name: str
-    vi: str
-    en: str
-
-    def text(self, lang: str) -> str:
-        return self.vi if lang == "vi" else self.en
+DIGIT_WORDS = {
+    "vi": ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"),
+    "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
+}
 
 
 class PromptToolMissing(RuntimeError):
     pass
 
 
-def load_prompts(site: Site, file: Path = SYSTEM_PROMPTS) -> dict[str, Prompt]:
-    data = tomllib.loads(file.read_text(encoding="utf-8"))
-    values = dict(hotline=site.hotline, **site.emergency.numbers)
-    out = {}
-    for name, texts in data.items():
-        for lang in LANGUAGES:
-            if not isinstance(texts, dict) or not isinstance(texts.get(lang), str):
-                raise ConfigError(file, f"{name}.{lang}", "every prompt needs Vietnamese and English text")
-        out[name] = Prompt(name, texts["vi"].format(**values), texts["en"].format(**values))
-    return out
+def all_prompts(tree: MenuTree) -> list[Prompt]:
+    digits = [Prompt(f"digits/{n}", DIGIT_WORDS["vi"][n], DIGIT_WORDS["en"][n]) for n in range(10)]
+    return [*tree.prompts.values(), *digits]
 
 
 def path(site: Site, name: str, lang: str) -> Path:
     """What Asterisk is asked to play (no extension)."""
     return site.paths.sounds / lang / name
+
+
+def _tidy(wav: Path) -> None:
+    """Trim leading/trailing silence (keep 150 ms) and normalise to -3 dBFS, with pydub."""
+    audio = AudioSegment.from_wav(wav)
+    lead = silence.detect_leading_silence(audio, silence_threshold=-45)
+    tail = silence.detect_leading_silence(audio.reverse(), silence_threshold=-45)
+    audio = audio[max(0, lead - 150):max(lead + 1, len(audio) - max(0, tail - 150))]
+    effects.normalize(audio, headroom=3.0).export(wav, format="wav")
 
 
 def synthesize(text: str, lang: str, out: Path) -> None:
@@ -58,24 +58,31 @@ def synthesize(text: str, lang: str, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
-        subprocess.run(["espeak-ng", "-v", lang, "-s", "150", "-w", str(raw), text], check=True,
+        subprocess.run(["espeak-ng", "-v", lang, "-s", "160", "-w", str(raw), text], check=True,
                        capture_output=True, timeout=60)
-        part = out.with_suffix(".part.wav")
-        subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",
-                        str(part), "gain", "-n", "-3"], check=True, capture_output=True, timeout=60)
+        _tidy(raw)
+        part = out.with_name(out.stem + ".part.wav")
+        subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(part)],
+                       check=True, capture_output=True, timeout=60)
         part.chmod(0o644)
         part.replace(out)
 
 
-def ensure(site: Site, prompts: dict[str, Prompt] | None = None) -> list[Path]:
+def ensure(site: Site, tree: MenuTree | None = None) -> list[Path]:
     """Generate every missing prompt file; returns the files it wrote."""
     written = []
-    for prompt in (prompts or load_prompts(site)).values():
+    for prompt in all_prompts(tree or load_menu(site)):
         for lang in LANGUAGES:
-            wav = path(site, prompt.name, lang).with_suffix(".wav")
-            if not wav.exists():
-                synthesize(prompt.text(lang), lang, wav)
+            base = path(site, prompt.name, lang)
+            wav, note = base.with_name(base.name + ".wav"), base.with_name(base.name + ".tts")
+            text = prompt.text(lang)
+            stale = note.exists() and note.read_text(encoding="utf-8") != text
+            if not wav.exists() or stale:
+                synthesize(text, lang, wav)
+                note.write_text(text, encoding="utf-8")
                 written.append(wav)
-    for d in (site.paths.sounds, *(site.paths.sounds / lang for lang in LANGUAGES)):
-        d.chmod(0o755)
+    for d in site.paths.sounds.rglob("*"):
+        if d.is_dir():
+            d.chmod(0o755)
+    site.paths.sounds.chmod(0o755)
     return written

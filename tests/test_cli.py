@@ -38,7 +38,7 @@ def test_run_starts_both_prints_ready_and_sigterm_stops_both(tmp_path):
         pid = pbx.running_pid(Layout.for_site(site))
         assert pid
 
-        scenario = sipp.write_citizen(tmp_path, [], end="wait_bye")
+        scenario = sipp.write_citizen(tmp_path, [("pause", 2000)])
         result = sipp.call(site.ports.sip, scenario)
         assert result.successful == 1, str(result)
     finally:

@@ -11,15 +11,17 @@ from pathlib import Path
 
 from asterisk_conf import Layout, render
 from ivr import prompts
+from ivr.menu import load_menu
 from tongdai import logs, pbx
 from tongdai.config import ConfigError, Site, load_site
 from tongdai.engine import Engine, serve
 
 
 def render_site(site: Site, out: Path | None = None) -> Layout:
-    """Asterisk config plus any missing prompt audio."""
+    """Asterisk config plus any missing prompt audio; the menu file is validated first."""
+    tree = load_menu(site)
     layout = render(site, out)
-    prompts.ensure(site)
+    prompts.ensure(site, tree)
     return layout
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -140,8 +140,8 @@ class Site:
     ports: Ports
     paths: Paths
     pbx: PbxSettings
+    ivr_file: Path = ROOT / "sites" / "demo-ivr.toml"
     menu_retries: int = 3
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 class _Table:
@@ -297,6 +297,7 @@ def site_from_dict(path: Path, data: dict) -> Site:
     hotline = s.get("hotline", str, "1022", _matches(_DIGITS, "digits only"))
     timezone = s.get("timezone", str, "Asia/Ho_Chi_Minh")
     retries = s.get("menu_retries", int, 3, _between(1, 9))
+    ivr_file = _path(path.parent, s.get("ivr", str, str(ROOT / "sites" / "demo-ivr.toml")))
     s.done()
 
     t = top.table("trunk")
@@ -320,7 +321,7 @@ def site_from_dict(path: Path, data: dict) -> Site:
             raise ConfigError(path, f"holidays.extra[{i}]", f'must be a "YYYY-MM-DD" date, got {day!r}')
     h.done()
 
-    top.seen.update({"fields", "queues", "ivr", "prompts"})
+    top.seen.update({"fields", "queues"})
     fields = _read_fields(path, data.get("fields"))
     queues = _read_queues(path, data.get("queues"), fields)
 
@@ -367,5 +368,4 @@ def site_from_dict(path: Path, data: dict) -> Site:
     top.done()
     return Site(file=path, name=name, province=province, hotline=hotline, timezone=timezone, trunk=trunk,
                 agents=agents, supervisors=supervisors, hours=hours, holidays=hol, fields=fields, queues=queues,
-                emergency=emergency, ports=ports, paths=paths, pbx=pbx, menu_retries=retries,
-                extra={k: data[k] for k in ("ivr", "prompts") if k in data})
+                emergency=emergency, ports=ports, paths=paths, pbx=pbx, ivr_file=ivr_file, menu_retries=retries)

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from agi_scripts.server import FastAgiServer
-from ivr import flows
+from db import store
+from db.writer import TicketBook
+from ivr import flows, hours
+from ivr.menu import load_menu
 from tongdai.config import Site
 
 log = logging.getLogger("tongdai.engine")
@@ -14,13 +20,25 @@ log = logging.getLogger("tongdai.engine")
 class Engine:
     def __init__(self, site: Site):
         self.site = site
-        self.agi = FastAgiServer({"ivr": flows.greeting}, site.paths.sounds, "127.0.0.1", site.ports.agi)
+        self.tree = load_menu(site)
+        self.db = store.connect(site.paths.database_url)
+        self.tickets = TicketBook(self.db, site.hotline, site.timezone, site.paths.data / "pending-tickets.jsonl")
+        ctx = flows.Context(site, self.tree, self.tickets, functools.partial(hours.now, site))
+        self.agi = FastAgiServer({"ivr": functools.partial(flows.hotline, ctx)}, site.paths.sounds,
+                                 "127.0.0.1", site.ports.agi)
 
     async def start(self) -> None:
+        try:
+            await asyncio.to_thread(store.migrate, self.db)
+        except SQLAlchemyError as e:  # calls go on; tickets wait in memory until the database is back
+            log.error("database unavailable at start: %s", str(e).splitlines()[0])
+        await self.tickets.start()
         await self.agi.start()
 
     async def close(self) -> None:
         await self.agi.close()
+        await self.tickets.close()
+        self.db.dispose()
 
 
 async def serve(site: Site, stop: asyncio.Event) -> None:

@@ -41,6 +41,7 @@ def make_site(base: Path, **changes: dict) -> Site:
     data["ports"].update(sip=free_port(), ami=free_port(socket.SOCK_STREAM), agi=free_port(socket.SOCK_STREAM),
                          web=free_port(socket.SOCK_STREAM), rtp_start=rtp, rtp_end=rtp + 1999)
     data["paths"] = {"data": str(base / "data")}
+    data["site"]["ivr"] = str(DEMO_SITE.with_name("demo-ivr.toml"))
     data["trunk"]["port"] = free_port()
     for table, values in changes.items():
         if isinstance(values, dict):

@@ -1,0 +1,67 @@
+"""Tickets in SQL: every call is a ticket, every step an event."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+TICKET_KINDS = ("info", "report", "emergency", "operator", "after_hours")
+TICKET_STATUSES = ("in_call", "closed")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    linkedid: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(128))
+    caller_number: Mapped[str | None] = mapped_column(String(64))
+    caller_name: Mapped[str | None] = mapped_column(String(128))
+    dnid: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    hangup_cause: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="vi")
+
+    tickets: Mapped[list["Ticket"]] = relationship(back_populates="call")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    kind: Mapped[str | None] = mapped_column(String(16))
+    field: Mapped[str | None] = mapped_column(String(32))
+    service: Mapped[str | None] = mapped_column(String(8))  # 113 / 114 / 115
+    queue: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(24), default="in_call")
+    priority: Mapped[int] = mapped_column(default=3)
+    summary: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    call: Mapped[Call | None] = relationship(back_populates="tickets")
+    events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
+
+    __table_args__ = (Index("ix_tickets_created_at", "created_at"), Index("ix_tickets_field", "field"))
+
+
+class TicketEvent(Base):
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(24))
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")

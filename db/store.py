@@ -1,0 +1,82 @@
+"""Database access: engine set-up (SQLite in WAL mode), migrations, ticket queries."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from db.models import Call, Ticket
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def connect(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 5})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+def max_sequence(engine: Engine, prefix: str) -> int:
+    """Highest ticket number already used with `prefix` (e.g. '1022-251123-')."""
+    with Session(engine) as s:
+        code = s.scalar(select(func.max(Ticket.code)).where(Ticket.code.like(f"{prefix}%")))
+    return int(code.rsplit("-", 1)[1]) if code else 0
+
+
+def list_tickets(engine: Engine, since: datetime | None = None, field: str | None = None,
+                 caller: str | None = None) -> list[Ticket]:
+    q = select(Ticket).options(selectinload(Ticket.events), selectinload(Ticket.call)).order_by(Ticket.id)
+    if since:
+        q = q.where(Ticket.created_at >= since)
+    if field:
+        q = q.where(Ticket.field == field)
+    if caller:
+        q = q.join(Call).where(Call.caller_number == caller)
+    with Session(engine) as s:
+        return list(s.scalars(q))
+
+
+def get_ticket(engine: Engine, code: str) -> Ticket | None:
+    with Session(engine) as s:
+        return s.scalar(select(Ticket).options(selectinload(Ticket.events), selectinload(Ticket.call))
+                        .where(Ticket.code == code))
+
+
+SERVICES = {"police": "113", "fire": "114", "ambulance": "115"}
+
+
+def as_dict(t: Ticket) -> dict:
+    return {
+        "code": t.code, "kind": t.kind, "field": t.field, "status": t.status, "service": t.service,
+        "queue": t.queue, "caller_number": t.call.caller_number if t.call else None,
+        "caller_name": t.call.caller_name if t.call else None,
+        "uniqueid": t.call.uniqueid if t.call else None, "language": t.call.language if t.call else None,
+        "created_at": t.created_at.isoformat(), "closed_at": t.closed_at.isoformat() if t.closed_at else None,
+        "events": [{"at": e.at.isoformat(), "kind": e.kind, "detail": json.loads(e.detail) if e.detail else None}
+                   for e in t.events],
+    }

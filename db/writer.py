@@ -1,0 +1,205 @@
+"""The ticket book: call flows record tickets and events without waiting for the database.
+
+Flows append operations to an in-memory list (never blocking, never holding a
+transaction across an AGI await); one writer task commits them in batches, one short
+transaction per batch, in a worker thread. When the database is unavailable the call goes
+on, the operations wait in order and are retried with back-off; at shutdown what is still
+unwritten goes to a spool file that the next start replays first.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from db import store
+from db.models import Call, Ticket, TicketEvent
+
+log = logging.getLogger("tongdai.tickets")
+BATCH = 500
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class Op:
+    kind: str  # create | event | update | end
+    code: str
+    at: str
+    data: dict = field(default_factory=dict)
+
+
+class TicketHandle:
+    """One call's ticket, as the flow sees it. Every method returns at once."""
+
+    def __init__(self, book: "TicketBook", code: str, uniqueid: str):
+        self.book, self.code, self.uniqueid = book, code, uniqueid
+        self.closed = False
+
+    def event(self, kind: str, **detail) -> None:
+        self.book.push(Op("event", self.code, utcnow().isoformat(), {"kind": kind, "detail": detail or None}))
+
+    def update(self, **fields) -> None:
+        self.book.push(Op("update", self.code, utcnow().isoformat(), fields))
+
+    def answered(self) -> None:
+        self.book.push(Op("end", self.code, utcnow().isoformat(), {"answered_at": utcnow().isoformat(),
+                                                                  "uniqueid": self.uniqueid}))
+
+    def close(self, status: str = "closed", **call_fields) -> None:
+        """The call is over: set the ticket's final status and stamp the call's end."""
+        if self.closed:
+            return
+        self.closed = True
+        now = utcnow().isoformat()
+        self.book.push(Op("update", self.code, now, {"status": status, "closed_at": now}))
+        self.book.push(Op("end", self.code, now, {"ended_at": now, "uniqueid": self.uniqueid, **call_fields}))
+
+
+class TicketBook:
+    def __init__(self, engine: Engine, hotline: str, tz: str, spool: Path):
+        self.engine, self.hotline, self.tz, self.spool = engine, hotline, ZoneInfo(tz), spool
+        self.pending: list[Op] = []
+        self.wake = asyncio.Event()
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.day, self.seq = "", 0
+        self.ids: dict[str, tuple[int, int]] = {}  # code -> (ticket id, call id), once written
+        self.failures = 0
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        if self.spool.exists():
+            saved = [Op(**json.loads(line)) for line in self.spool.read_text().splitlines() if line.strip()]
+            self.pending[:0] = saved
+            self.spool.unlink()
+            log.info("replaying %d ticket operations kept from the last run", len(saved))
+        self._set_day(datetime.now(self.tz))
+        try:
+            self.seq = max(self.seq, await asyncio.to_thread(store.max_sequence, self.engine, self._prefix()))
+        except SQLAlchemyError as e:  # the database is down: number above any count a day reaches
+            self.seq = max(self.seq, int(time.time()) % 86400 * 10)
+            log.warning("database unavailable at start (%s); ticket numbers start at %d", e, self.seq)
+        self.task = asyncio.create_task(self._run(), name="ticket-writer")
+        self._kick()
+
+    def _prefix(self) -> str:
+        return f"{self.hotline}-{self.day}-"
+
+    def _set_day(self, now: datetime) -> None:
+        day = now.strftime("%y%m%d")
+        if day != self.day:
+            self.day = day
+            self.seq = max((int(op.code.rsplit("-", 1)[1]) for op in self.pending
+                            if op.kind == "create" and op.code.startswith(self._prefix())), default=0)
+
+    def open(self, uniqueid: str, caller_number: str, caller_name: str, channel: str = "", dnid: str = "",
+             linkedid: str = "", language: str = "vi") -> TicketHandle:
+        self._set_day(datetime.now(self.tz))
+        self.seq += 1
+        code = f"{self._prefix()}{self.seq:04d}"
+        now = utcnow().isoformat()
+        self.push(Op("create", code, now, dict(uniqueid=uniqueid, caller_number=caller_number,
+                                               caller_name=caller_name, channel=channel, dnid=dnid,
+                                               linkedid=linkedid, language=language)))
+        return TicketHandle(self, code, uniqueid)
+
+    def push(self, op: Op) -> None:
+        self.pending.append(op)
+        self._kick()
+
+    def _kick(self) -> None:
+        if self.pending:
+            self.idle.clear()
+        self.wake.set()
+
+    async def _run(self) -> None:
+        delay = 0.5
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.pending:
+                batch = self.pending[:BATCH]
+                try:
+                    ids = await asyncio.to_thread(self._write, batch)
+                except SQLAlchemyError as e:
+                    self.failures += 1
+                    log.warning("database write failed (%d operations waiting, retry in %.1f s): %s",
+                                len(self.pending), delay, str(e).splitlines()[0])
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10)
+                    continue
+                delay = 0.5
+                self.ids.update(ids)
+                del self.pending[:len(batch)]
+            self.idle.set()
+
+    def _write(self, batch: list[Op]) -> dict[str, tuple[int, int]]:
+        ids: dict[str, tuple[int, int]] = {}
+        with Session(self.engine) as s, s.begin():
+            for op in batch:
+                at = datetime.fromisoformat(op.at)
+                if op.kind == "create":
+                    d = op.data
+                    known = s.execute(select(Ticket.id, Ticket.call_id).where(Ticket.code == op.code)).first()
+                    if known:  # replayed from the spool after a write that did land
+                        ids[op.code] = (known[0], known[1])
+                        continue
+                    call = Call(uniqueid=d["uniqueid"], linkedid=d["linkedid"] or None, channel=d["channel"],
+                                caller_number=d["caller_number"], caller_name=d["caller_name"], dnid=d["dnid"],
+                                started_at=at, language=d["language"])
+                    s.add(call)
+                    s.flush()
+                    ticket = Ticket(code=op.code, call_id=call.id, status="in_call", priority=3, created_at=at)
+                    s.add(ticket)
+                    s.flush()
+                    ids[op.code] = (ticket.id, call.id)
+                    continue
+                tid, cid = ids.get(op.code) or self.ids.get(op.code) or self._lookup(s, op.code)
+                if op.kind == "event":
+                    s.add(TicketEvent(ticket_id=tid, at=at, kind=op.data["kind"],
+                                      detail=json.dumps(op.data["detail"], ensure_ascii=False)
+                                      if op.data["detail"] else None))
+                elif op.kind == "update":
+                    values = {k: (datetime.fromisoformat(v) if k.endswith("_at") else v) for k, v in op.data.items()}
+                    s.execute(update(Ticket).where(Ticket.id == tid).values(**values))
+                elif op.kind == "end":
+                    values = {k: (datetime.fromisoformat(v) if k.endswith("_at") and v else v)
+                              for k, v in op.data.items() if k != "uniqueid"}
+                    s.execute(update(Call).where(Call.id == cid).values(**values))
+        return ids
+
+    @staticmethod
+    def _lookup(s: Session, code: str) -> tuple[int, int]:
+        row = s.execute(select(Ticket.id, Ticket.call_id).where(Ticket.code == code)).one()
+        return row[0], row[1]
+
+    async def flush(self, timeout: float = 10) -> bool:
+        """Wait until every operation is written; False if the database did not allow it in time."""
+        try:
+            await asyncio.wait_for(self.idle.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    async def close(self, timeout: float = 10) -> None:
+        written = await self.flush(timeout)
+        if self.task:
+            self.task.cancel()
+        if not written and self.pending:
+            self.spool.parent.mkdir(parents=True, exist_ok=True)
+            with self.spool.open("a") as f:
+                f.writelines(json.dumps(asdict(op), ensure_ascii=False) + "\n" for op in self.pending)
+            log.error("database unavailable: %d ticket operations kept in %s for the next start",
+                      len(self.pending), self.spool)

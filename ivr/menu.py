@@ -1,0 +1,174 @@
+"""The IVR tree as data: a TOML menu file validated at load into frozen dataclasses.
+
+```toml
+[ivr]
+start = "main"            # first menu
+after_hours = "closed"    # menu offered outside opening hours
+timeout_ms = 5000         # wait for a digit after a menu prompt
+
+[menus.main]
+prompt = "main-menu"
+on_fail = { action = "operator" }          # after too many timeouts / invalid digits
+[menus.main.options]
+"1" = { action = "info", prompt = "admin-info", queue = "admin", field = "admin" }
+"2" = { action = "menu", menu = "report" }
+
+[prompts.main-menu]
+vi = "..."
+en = "..."
+```
+Actions: menu, info, report, emergency, operator, language, repeat, goodbye. Every bad
+value raises `ConfigError` naming the file and the key.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr.hours import describe
+from tongdai.config import ConfigError, Site
+
+DIGITS = "0123456789*#"
+ACTIONS = {  # action -> keys it needs (besides "action")
+    "menu": ("menu",), "info": ("prompt", "queue"), "report": ("field",), "emergency": ("service",),
+    "operator": (), "language": ("language",), "repeat": (), "goodbye": (),
+}
+OPTIONAL = {"info": ("field",)}
+LANGUAGES = ("vi", "en")
+SERVICES = ("police", "fire", "ambulance")
+# prompts the engine and the dialplan play besides the menus' own
+SYSTEM_PROMPTS = ("welcome", "closed", "invalid", "sorry-busy", "goodbye", "ticket-number", "fallback-menu",
+                  "transferring", *(f"emergency-{s}-guide" for s in SERVICES))
+
+
+@dataclass(frozen=True)
+class Prompt:
+    name: str
+    vi: str
+    en: str
+
+    def text(self, language: str) -> str:
+        return self.vi if language == "vi" else self.en
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    menu: str | None = None
+    prompt: str | None = None
+    queue: str | None = None
+    field: str | None = None
+    service: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Menu:
+    name: str
+    prompt: str
+    options: dict[str, Action]
+    on_fail: Action
+
+
+@dataclass(frozen=True)
+class MenuTree:
+    file: Path
+    start: str
+    after_hours: str
+    timeout_ms: int
+    retries: int
+    menus: dict[str, Menu]
+    prompts: dict[str, Prompt]
+
+
+def _action(file: Path, key: str, raw: object) -> Action:
+    if not isinstance(raw, dict):
+        raise ConfigError(file, key, f"must be a table like {{ action = \"menu\", menu = \"report\" }}, got {raw!r}")
+    kind = raw.get("action")
+    if kind not in ACTIONS:
+        raise ConfigError(file, f"{key}.action", f"must be one of {', '.join(ACTIONS)}, got {kind!r}")
+    allowed = set(ACTIONS[kind]) | set(OPTIONAL.get(kind, ())) | {"action"}
+    for extra in sorted(set(raw) - allowed):
+        raise ConfigError(file, f"{key}.{extra}", f"not used by action {kind!r}")
+    for needed in ACTIONS[kind]:
+        if not isinstance(raw.get(needed), str) or not raw[needed]:
+            raise ConfigError(file, f"{key}.{needed}", f"action {kind!r} needs a {needed} name")
+    return Action(kind, **{k: v for k, v in raw.items() if k != "action"})
+
+
+def _check_action(file: Path, key: str, a: Action, site: Site, menus: dict, prompts: dict) -> None:
+    def bad(sub: str, message: str) -> ConfigError:
+        return ConfigError(file, f"{key}.{sub}", message)
+    if a.menu is not None and a.menu not in menus:
+        raise bad("menu", f"no menu {a.menu!r} (menus: {', '.join(menus)})")
+    if a.prompt is not None and a.prompt not in prompts:
+        raise bad("prompt", f"no prompt {a.prompt!r} in [prompts]")
+    if a.queue is not None and a.queue not in {q.name for q in site.queues}:
+        raise bad("queue", f"no queue {a.queue!r} in the site file")
+    if a.field is not None and a.field not in {f.key for f in site.fields}:
+        raise bad("field", f"no field {a.field!r} in the site file")
+    if a.service is not None and a.service not in SERVICES:
+        raise bad("service", f"must be one of {', '.join(SERVICES)}")
+    if a.language is not None and a.language not in LANGUAGES:
+        raise bad("language", f"must be one of {', '.join(LANGUAGES)}")
+
+
+def load_menu(site: Site, file: Path | None = None) -> MenuTree:
+    file = Path(file or site.ivr_file)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(file, "-", "no such menu file") from None
+    except tomllib.TOMLDecodeError as e:  # duplicate digits are duplicate keys: caught here
+        raise ConfigError(file, "-", f"not valid TOML: {e}") from None
+
+    prompts: dict[str, Prompt] = {}
+    for name, texts in (data.get("prompts") or {}).items():
+        for lang in LANGUAGES:
+            if not isinstance(texts, dict) or not isinstance(texts.get(lang), str) or not texts[lang].strip():
+                raise ConfigError(file, f"prompts.{name}.{lang}", "every prompt needs Vietnamese and English text")
+        values = dict(hotline=site.hotline, hours_vi=describe(site, "vi"), hours_en=describe(site, "en"),
+                      **site.emergency.numbers)
+        try:
+            prompts[name] = Prompt(name, texts["vi"].format(**values), texts["en"].format(**values))
+        except (KeyError, IndexError, ValueError) as e:
+            raise ConfigError(file, f"prompts.{name}", f"unknown placeholder {e}") from None
+    for name in SYSTEM_PROMPTS:
+        if name not in prompts:
+            raise ConfigError(file, f"prompts.{name}", "required prompt is missing")
+
+    ivr = data.get("ivr") or {}
+    timeout = ivr.get("timeout_ms", 5000)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 500 <= timeout <= 60000:
+        raise ConfigError(file, "ivr.timeout_ms", f"must be a positive number of milliseconds (500-60000), got {timeout!r}")
+    raw_menus = data.get("menus") or {}
+    if not raw_menus:
+        raise ConfigError(file, "menus", "at least one menu is needed")
+
+    menus: dict[str, Menu] = {}
+    for name, raw in raw_menus.items():
+        key = f"menus.{name}"
+        if not isinstance(raw, dict) or not isinstance(raw.get("prompt"), str):
+            raise ConfigError(file, f"{key}.prompt", "every menu needs a prompt")
+        if raw["prompt"] not in prompts:
+            raise ConfigError(file, f"{key}.prompt", f"no prompt {raw['prompt']!r} in [prompts]")
+        options = {}
+        for digit, opt in (raw.get("options") or {}).items():
+            if len(digit) != 1 or digit not in DIGITS:
+                raise ConfigError(file, f"{key}.options.{digit}", "must be one key: 0-9, * or #")
+            options[digit] = _action(file, f"{key}.options.{digit}", opt)
+        if not options:
+            raise ConfigError(file, f"{key}.options", "a menu needs at least one option")
+        on_fail = _action(file, f"{key}.on_fail", raw.get("on_fail", {"action": "operator"}))
+        menus[name] = Menu(name, raw["prompt"], options, on_fail)
+    for menu in menus.values():
+        for digit, a in menu.options.items():
+            _check_action(file, f"menus.{menu.name}.options.{digit}", a, site, menus, prompts)
+        _check_action(file, f"menus.{menu.name}.on_fail", menu.on_fail, site, menus, prompts)
+
+    start, after = ivr.get("start", "main"), ivr.get("after_hours", "closed")
+    for k, v in (("ivr.start", start), ("ivr.after_hours", after)):
+        if v not in menus:
+            raise ConfigError(file, k, f"no menu {v!r}")
+    return MenuTree(file, start, after, timeout, site.menu_retries, menus, prompts)
