@@ -48,6 +48,11 @@ class Command:
     def parse(self, reply: Reply):
         return reply.result
 
+    def hung_up(self, reply: Reply) -> bool:
+        """True when this answer itself says the channel is gone (Asterisk's HANGUP line
+        then only comes with the next command)."""
+        return False
+
 
 @dataclass(frozen=True)
 class Answer(Command):
@@ -72,9 +77,10 @@ class StreamFile(Command):
         return f"STREAM FILE {quote(self.file)} {quote(_digits(self.escape))}"
 
     def parse(self, reply: Reply) -> str:
-        if reply.result < 0:
-            return ""  # -1 with endpos=0: missing file; logged by the caller from endpos
-        return chr(reply.result) if reply.result > 0 else ""
+        return chr(reply.result) if reply.result > 0 else ""  # -1 endpos=0: the file is missing
+
+    def hung_up(self, reply: Reply) -> bool:
+        return reply.result < 0 and bool(reply.endpos)  # stopped part-way: the caller hung up
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,9 @@ class GetData(Command):
     def parse(self, reply: Reply) -> str:
         return "" if reply.raw.startswith("-") else _digits(reply.raw)
 
+    def hung_up(self, reply: Reply) -> bool:
+        return reply.result < 0
+
 
 @dataclass(frozen=True)
 class WaitForDigit(Command):
@@ -101,6 +110,9 @@ class WaitForDigit(Command):
 
     def parse(self, reply: Reply) -> str:
         return chr(reply.result) if reply.result > 0 else ""
+
+    def hung_up(self, reply: Reply) -> bool:
+        return reply.result < 0
 
 
 @dataclass(frozen=True)

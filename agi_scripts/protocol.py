@@ -134,7 +134,10 @@ class AgiChannel:
         self.hung_up = False
         self.commands = 0
 
-    async def send(self, line: str) -> Reply:
+    async def send(self, line: str, last: bool = False) -> Reply:
+        """Send one command and read its answer. `last=True` returns a 200 answer even when
+        the HANGUP notice came with it (to read e.g. DIALSTATUS once the caller left); the
+        next command then raises `CallHangup`."""
         if self.hung_up:
             raise CallHangup(self.env.uniqueid)
         if "\n" in line or "\r" in line:
@@ -159,7 +162,7 @@ class AgiChannel:
         reply = parse_reply(answer)
         if reply.code == 511:
             self.hung_up = True
-        if self.hung_up:
+        if self.hung_up and not (last and reply.code == 200):
             raise CallHangup(self.env.uniqueid)
         if reply.code == 510:
             raise AgiCommandError(f"{line!r}: unknown command")

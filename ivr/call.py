@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 from agi_scripts import commands as c
-from agi_scripts.protocol import AgiChannel, Environment
+from agi_scripts.protocol import AgiChannel, CallHangup, Environment
 
 log = logging.getLogger("tongdai.call")
 
@@ -41,8 +41,13 @@ class Call:
     def caller_name(self) -> str:
         return c.clean(self.env["calleridname"])
 
-    async def run(self, command: c.Command):
-        reply = await self.channel.send(command.line())
+    async def run(self, command: c.Command, last: bool = False):
+        reply = await self.channel.send(command.line(), last)
+        if command.hung_up(reply):
+            self.channel.hung_up = True
+            raise CallHangup(self.uniqueid)
+        if isinstance(command, c.StreamFile) and reply.result < 0:
+            self.log.warning("prompt missing: %s", command.file)
         return command.parse(reply)
 
     def prompt(self, name: str, language: str | None = None) -> str:
@@ -53,6 +58,7 @@ class Call:
 
     async def play(self, file: str, escape: str = "") -> str:
         """Play a file; returns the digit that interrupted it ('' if none)."""
+        self.log.debug("play %s", file)
         return await self.run(c.StreamFile(file, escape))
 
     async def menu_key(self, file: str, timeout_ms: int) -> str:
@@ -79,8 +85,9 @@ class Call:
         return await self.run(c.Exec(app, args))
 
     async def dial(self, target: str, timeout_s: int = 60) -> str | None:
+        """Dial and return DIALSTATUS, read even when the caller hung up during the call."""
         await self.execute("Dial", f"{target},{int(timeout_s)}")
-        return await self.get("DIALSTATUS")
+        return await self.run(c.GetVariable("DIALSTATUS"), last=True)
 
     async def record(self, file: str, max_ms: int = 120000, silence_s: int = 3) -> None:
         await self.run(c.RecordFile(file, max_ms=max_ms, silence_s=silence_s))

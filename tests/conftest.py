@@ -86,10 +86,11 @@ def real_pbx():
 class EngineProcess:
     """`tongdai engine` for a site, as its own process (as in production)."""
 
-    def __init__(self, site: Site, log: Path):
+    def __init__(self, site: Site, log: Path, site_file: Path | None = None):
         self.site, self.log_path = site, log
-        self.proc = subprocess.Popen([sys.executable, "-m", "tongdai.cli", "--site", str(site.file), "engine"],
-                                     cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tongdai.cli", "--site", str(site_file or site.file), "engine"], cwd=ROOT,
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, env={**os.environ, "TONGDAI_LOG": "DEBUG"})
         deadline = time.monotonic() + 20
         while True:
             try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tests.harness import sipp
+from tests.harness.tickets import kinds, wait_closed
 
 
 def test_call_reaches_fastagi_and_ami_shows_it(real_pbx, engine, ami, workdir):
@@ -13,6 +14,8 @@ def test_call_reaches_fastagi_and_ami_shows_it(real_pbx, engine, ami, workdir):
     assert new["Channel"].startswith("PJSIP/trunk-") and new["Exten"] == "1022"
     ami.wait_event("Hangup", Uniqueid=new["Uniqueid"])
     assert not ami.events("UserEvent", UserEvent="TongdaiFallback", Uniqueid=new["Uniqueid"])
+    [ticket] = wait_closed(real_pbx.site, "0905111222")
+    assert kinds(ticket) == ["answer", "hangup"] and ticket["uniqueid"] == new["Uniqueid"]
     log = engine.log()
     assert f"[{new['Uniqueid']} 1022-" in log  # the flow ran, its log lines carry uniqueid and ticket
     assert "Traceback" not in log

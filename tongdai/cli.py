@@ -12,7 +12,7 @@ from pathlib import Path
 from asterisk_conf import Layout, render
 from ivr import prompts
 from ivr.menu import load_menu
-from tongdai import logs, pbx
+from tongdai import logs, pbx, tickets_cli
 from tongdai.config import ConfigError, Site, load_site
 from tongdai.engine import Engine, serve
 
@@ -143,6 +143,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["render", "install", "start", "stop", "status", "cli"])
     p.add_argument("--out", help="config directory (default: the site's paths.asterisk)")
     p.set_defaults(func=cmd_pbx)
+    tickets_cli.add_parser(sub)
     for sp in sub.choices.values():
         sp.add_argument("--site", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return ap
@@ -150,7 +151,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logs.setup(os.environ.get("TONGDAI_LOG", "INFO"))
+    logs.setup(os.environ.get("TONGDAI_LOG", "INFO" if args.command in ("run", "engine") else "WARNING"))
     try:
         site = load_site(args.site)
         return args.func(site, args)

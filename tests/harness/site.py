@@ -42,7 +42,7 @@ def make_site(base: Path, **changes: dict) -> Site:
                          web=free_port(socket.SOCK_STREAM), rtp_start=rtp, rtp_end=rtp + 1999)
     data["paths"] = {"data": str(base / "data")}
     data["site"]["ivr"] = str(DEMO_SITE.with_name("demo-ivr.toml"))
-    data["trunk"]["port"] = free_port()
+    data["trunk"].update(port=free_port(), channels=600)  # load tests go past a 6-E1 site's 180
     for table, values in changes.items():
         if isinstance(values, dict):
             data.setdefault(table, {}).update(values)
@@ -52,3 +52,12 @@ def make_site(base: Path, **changes: dict) -> Site:
     base.chmod(0o755)
     (base / "site.toml").write_text(dump(data), encoding="utf-8")
     return load_site(base / "site.toml")
+
+
+def variant(site: Site, path: Path, **changes: dict) -> Path:
+    """Another site file for the same PBX (same ports and paths), with `changes` per table."""
+    data = tomllib.loads(site.file.read_text(encoding="utf-8"))
+    for table, values in changes.items():
+        data.setdefault(table, {}).update(values)
+    path.write_text(dump(data), encoding="utf-8")
+    return path
