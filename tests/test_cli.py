@@ -1,4 +1,5 @@
 """`tongdai run` (what `make run` starts) and `tongdai pbx ...` against the real Asterisk."""
+import json
 import os
 import select
 import signal
@@ -10,6 +11,7 @@ from pathlib import Path
 from asterisk_conf import Layout
 from tests.harness import sipp
 from tests.harness.site import make_site
+from tests.harness.tickets import wait_closed
 from tongdai import pbx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,9 +40,26 @@ def test_run_starts_both_prints_ready_and_sigterm_stops_both(tmp_path):
         pid = pbx.running_pid(Layout.for_site(site))
         assert pid
 
-        scenario = sipp.write_citizen(tmp_path, [("pause", 2000)])
+        scenario = sipp.write_citizen(tmp_path, [("pause", 1500), ("dtmf", "2"), ("pause", 1500), ("dtmf", "4"),
+                                                 ("pause", 1500)], caller="0914000001", caller_name="Nguyễn Văn A")
         result = sipp.call(site.ports.sip, scenario)
         assert result.successful == 1, str(result)
+        [ticket] = wait_closed(site, "0914000001")
+        cli = [sys.executable, "-m", "tongdai.cli", "--site", str(site.file), "tickets"]
+        show = subprocess.run(cli + ["show", ticket["code"]], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert show.returncode == 0, show.stderr
+        lines = show.stdout.splitlines()
+        assert lines[0].startswith(f"Ticket {ticket['code']}  kind=report field=trees")
+        assert "0914000001 Nguyễn Văn A" in lines[1]
+        timeline = [line.split()[2] for line in lines[2:]]
+        assert timeline[:4] == ["answer", "menu", "menu", "report"] and timeline[-1] == "hangup"
+        listed = subprocess.run(cli + ["list", "--json", "--field", "trees"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=30)
+        [row] = json.loads(listed.stdout)
+        assert {k: row[k] for k in ("code", "kind", "field", "status", "service", "caller_number")} == {
+            "code": ticket["code"], "kind": "report", "field": "trees", "status": "closed", "service": None,
+            "caller_number": "0914000001"}
+        assert row["caller_name"] == "Nguyễn Văn A" and row["created_at"] and row["events"][0]["kind"] == "answer"
     finally:
         proc.send_signal(signal.SIGTERM)
         rest = proc.communicate(timeout=30)[0].decode(errors="replace")

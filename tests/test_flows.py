@@ -1,0 +1,137 @@
+"""The hotline flow against a scripted Asterisk: ticket rows are the outcome."""
+import functools
+from datetime import datetime
+
+import pytest
+
+from agi_scripts.server import FastAgiServer
+from db import store
+from db.writer import TicketBook
+from ivr import flows
+from ivr.menu import load_menu
+from tests.harness.fake_pbx import ScriptedAsterisk
+from tests.harness.site import make_site
+
+OPEN = datetime(2026, 11, 25, 9, 0)
+NIGHT = datetime(2026, 11, 25, 22, 0)
+
+
+@pytest.fixture
+async def hotline(tmp_path):
+    site = make_site(tmp_path)
+    db = store.connect(site.paths.database_url)
+    store.migrate(db)
+    book = TicketBook(db, site.hotline, site.timezone, tmp_path / "spool.jsonl")
+    await book.start()
+    clock = {"now": OPEN}
+    ctx = flows.Context(site, load_menu(site), book, lambda: clock["now"])
+    server = FastAgiServer({"ivr": functools.partial(flows.hotline, ctx)}, site.paths.sounds, port=0)
+    await server.start()
+
+    async def call(keys, **kw):
+        pbx = ScriptedAsterisk(keys, **kw)
+        await pbx.run(server.port)
+        assert await book.flush()
+        [ticket] = [t for t in store.list_tickets(db) if t.call.uniqueid == pbx.uniqueid]
+        return store.as_dict(ticket), pbx
+
+    call.clock = clock
+    call.server = server
+    call.db = db
+    call.book = book
+    yield call
+    await server.close()
+    await book.close()
+    db.dispose()
+
+
+def kinds(t):
+    return [e["kind"] for e in t["events"]]
+
+
+async def test_report_path_records_every_step(hotline):
+    t, pbx = await hotline(["2", "4"])
+    assert (t["kind"], t["field"], t["queue"], t["status"]) == ("report", "trees", "incidents", "closed")
+    assert kinds(t) == ["answer", "menu", "menu", "report", "queue", "queue", "hangup"]
+    assert t["events"][5]["detail"] == {"queue": "incidents", "step": "leave", "result": "TIMEOUT"}
+    assert 'EXEC Queue "incidents,t,,,300"' in pbx.commands
+    assert pbx.commands[-1] == 'SET VARIABLE TONGDAI_DONE "1"'
+    assert f'SET VARIABLE __TONGDAI_TICKET "{t["code"]}"' in pbx.commands
+    sorry = [c for c in pbx.commands if c.startswith("STREAM") and "sorry-busy" in c]
+    assert sorry  # nobody answered within the queue's maximum wait
+
+
+async def test_hangup_at_every_step_leaves_a_closed_complete_ticket(hotline):
+    _, full = await hotline(["2", "4"])
+    for step in range(len(full.commands)):
+        t, pbx = await hotline(["2", "4"], hangup_at=step)
+        assert t["status"] == "closed" and t["closed_at"], (step, t)
+        assert kinds(t)[-1] == "hangup" and t["events"][-1]["detail"]["by"] == "caller", (step, t)
+        if step < len(full.commands) - 1:  # the dialplan is not told the flow completed
+            assert "TONGDAI_DONE" not in " ".join(pbx.commands)
+    assert hotline.server.active == 0
+
+
+async def test_guide_mode_plays_the_number(tmp_path):
+    site = make_site(tmp_path, emergency={"mode": "guide"})
+    db = store.connect(site.paths.database_url)
+    store.migrate(db)
+    book = TicketBook(db, site.hotline, site.timezone, tmp_path / "spool.jsonl")
+    await book.start()
+    ctx = flows.Context(site, load_menu(site), book, lambda: OPEN)
+    server = FastAgiServer({"ivr": functools.partial(flows.hotline, ctx)}, site.paths.sounds, port=0)
+    await server.start()
+    pbx = ScriptedAsterisk(["3", "1"])
+    await pbx.run(server.port)
+    await book.flush()
+    await server.close()
+    [t] = [store.as_dict(x) for x in store.list_tickets(db)]
+    await book.close()
+    assert (t["kind"], t["service"]) == ("emergency", "113")
+    assert not [c for c in pbx.commands if c.startswith("EXEC Dial")]
+    assert any("emergency-police-guide" in c for c in pbx.commands)
+
+
+async def test_emergency_transfer_failure_tells_the_number(hotline):
+    t, pbx = await hotline(["3", "2"], variables={"DIALSTATUS": "CONGESTION"})
+    assert 'EXEC Dial "PJSIP/114@trunk,120"' in pbx.commands
+    assert t["events"][5]["detail"] == {"to": "114", "result": "CONGESTION"}
+    assert any("emergency-fire-guide" in c for c in pbx.commands)
+
+
+async def test_after_hours_plays_hours_and_offers_emergency(hotline):
+    hotline.clock["now"] = NIGHT
+    t, pbx = await hotline([None, None, None, None])
+    assert (t["kind"], t["status"]) == ("after_hours", "after_hours")
+    streams = [c for c in pbx.commands if c.startswith("STREAM")]
+    assert "/vi/closed" in streams[0] and any("closed-menu" in c for c in streams)
+    assert "goodbye" in streams[-1]
+    t, pbx = await hotline(["1"])  # emergencies at all hours
+    assert (t["kind"], t["service"], t["status"]) == ("emergency", "113", "closed")
+
+
+async def test_english_prompts_after_nine(hotline):
+    t, pbx = await hotline(["9", "0"])
+    assert t["language"] == "en"
+    assert 'SET VARIABLE CHANNEL(language) "en"' in pbx.commands
+    streams = [c for c in pbx.commands if c.startswith("STREAM")]
+    assert "/vi/welcome" in streams[0] and all("/en/" in c for c in streams[1:])
+
+
+async def test_hostile_caller_id_never_reaches_the_wire_unquoted(hotline):
+    t, pbx = await hotline(["0"], caller='0901" ; EXEC System rm')
+    assert t["caller_number"] == '0901" ; EXEC System rm'
+    assert not any(c.startswith("EXEC System") for c in pbx.commands)
+
+
+async def test_500_concurrent_sessions_each_leave_a_ticket(hotline):
+    import asyncio
+    pbxs = [ScriptedAsterisk(["2", "4"], caller=f"0913{n:06d}") for n in range(500)]
+    await asyncio.gather(*(p.run(hotline.server.port, timeout=30) for p in pbxs))
+    assert hotline.server.served >= 500
+    await hotline.book.flush()
+    tickets = store.list_tickets(hotline.db)
+    ids = {p.uniqueid for p in pbxs}
+    done = [t for t in tickets if t.call.uniqueid in ids]
+    assert len(done) == 500 and all(t.field == "trees" for t in done)
+    assert hotline.server.active == 0
