@@ -34,7 +34,7 @@ def utcnow() -> datetime:
 
 @dataclass
 class Op:
-    kind: str  # create | event | update | end
+    kind: str  # create | event | update (the ticket) | call (the call row)
     code: str
     at: str
     data: dict = field(default_factory=dict)
@@ -53,9 +53,12 @@ class TicketHandle:
     def update(self, **fields) -> None:
         self.book.push(Op("update", self.code, utcnow().isoformat(), fields))
 
+    def call(self, **fields) -> None:
+        """Set columns of the call row (answered_at, linkedid, hangup_cause, language...)."""
+        self.book.push(Op("call", self.code, utcnow().isoformat(), fields))
+
     def answered(self) -> None:
-        self.book.push(Op("end", self.code, utcnow().isoformat(), {"answered_at": utcnow().isoformat(),
-                                                                  "uniqueid": self.uniqueid}))
+        self.call(answered_at=utcnow().isoformat())
 
     def close(self, status: str = "closed", **call_fields) -> None:
         """The call is over: set the ticket's final status and stamp the call's end."""
@@ -64,7 +67,7 @@ class TicketHandle:
         self.closed = True
         now = utcnow().isoformat()
         self.book.push(Op("update", self.code, now, {"status": status, "closed_at": now}))
-        self.book.push(Op("end", self.code, now, {"ended_at": now, "uniqueid": self.uniqueid, **call_fields}))
+        self.call(ended_at=now, **call_fields)
 
 
 class TicketBook:
@@ -174,9 +177,9 @@ class TicketBook:
                 elif op.kind == "update":
                     values = {k: (datetime.fromisoformat(v) if k.endswith("_at") else v) for k, v in op.data.items()}
                     s.execute(update(Ticket).where(Ticket.id == tid).values(**values))
-                elif op.kind == "end":
+                elif op.kind == "call":
                     values = {k: (datetime.fromisoformat(v) if k.endswith("_at") and v else v)
-                              for k, v in op.data.items() if k != "uniqueid"}
+                              for k, v in op.data.items()}
                     s.execute(update(Call).where(Call.id == cid).values(**values))
         return ids
 

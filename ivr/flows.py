@@ -46,6 +46,7 @@ class HotlineCall:
             ticket.answered()
             ticket.event("answer", caller=call.caller_number)
             await call.set("__TONGDAI_TICKET", ticket.code)
+            ticket.call(linkedid=await call.get("CHANNEL(linkedid)"))
             if hours.is_open(self.site, self.ctx.clock()):
                 state = State(self.tree.start)
                 key = await call.play(call.prompt("welcome"), escape=DIGITS)
