@@ -49,6 +49,7 @@ async def test_fake_ami_plays_the_capture_to_a_client():
     fake = FakeAmi("ami_queue_call_and_actions.txt")
     await fake.start()
     tap = await asyncio.to_thread(AmiTap, fake.port, "secret")
+    tap.send("QueueStatus", ActionID="mine-1")
     try:
         complete = await asyncio.to_thread(tap.wait_event, "QueueStatusComplete", 5)
         assert complete["EventList"] == "Complete"

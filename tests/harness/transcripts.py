@@ -90,33 +90,86 @@ def ami_frames(file: str) -> list[bytes]:
     return out
 
 
-class FakeAmi:
-    """An AMI server that plays the captured frames: the banner on connect, then, once the
-    client logs in, every frame of the capture in order (login response first)."""
+def _capture(file: str) -> tuple[bytes, list[str], dict[str, list[str]]]:
+    """banner, unsolicited event frames, and per action name the frames answering it."""
+    banner, events, answers, sent = b"", [], {}, {}
+    for line in (FIXTURES / file).read_text().splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) < 3:
+            continue
+        if parts[1] == "BANNER":
+            banner = ast.literal_eval(parts[2])
+        elif parts[1] == "SENT":
+            text = ast.literal_eval(parts[2])
+            fields = dict(l.split(": ", 1) for l in text.strip().split("\r\n") if ": " in l)
+            sent[fields.get("ActionID")] = fields.get("Action")
+        elif parts[1] == "FRAME":
+            text = ast.literal_eval(parts[2])
+            fields = dict(l.split(": ", 1) for l in text.split("\r\n") if ": " in l)
+            owner = sent.get(fields.get("ActionID"))
+            if owner:
+                answers.setdefault(owner, []).append(text)
+            elif "Event" in fields:
+                events.append(text)
+    return banner, events, answers
 
-    def __init__(self, file: str):
-        self.frames = ami_frames(file)
+
+class FakeAmi:
+    """An AMI server driven by a capture: the banner on connect; Login answered (a wrong
+    secret refused) and followed by the captured events; each later action answered with
+    the frames the real Asterisk gave that action, under the client's ActionID."""
+
+    def __init__(self, file: str, secret: str = "secret"):
+        self.banner, self.events, self.answers = _capture(file)
+        self.secret = secret
         self.port = 0
-        self.received: list[bytes] = []
+        self.actions: list[dict] = []
+        self.clients: list[asyncio.StreamWriter] = []
+        self.silent = False  # stop answering (a half-open connection)
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
+    def drop(self) -> None:
+        for writer in self.clients:
+            writer.close()
+        self.clients.clear()
+
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(self.frames[0])
-        login = await reader.readuntil(b"\r\n\r\n")
-        self.received.append(login)
-        action_id = next((line.split(b":", 1)[1].strip() for line in login.split(b"\r\n")
-                          if line.lower().startswith(b"actionid:")), b"login-1")
-        writer.write(self.frames[1].replace(b"ActionID: login-1", b"ActionID: " + action_id))
-        writer.writelines(self.frames[2:])
-        await writer.drain()
-        self.received.append(await reader.read())  # until the client goes away
-        writer.close()
+        self.clients.append(writer)
+        writer.write(self.banner)
+        try:
+            while True:
+                block = await reader.readuntil(b"\r\n\r\n")
+                fields = dict(l.split(": ", 1) for l in block.decode().strip().split("\r\n") if ": " in l)
+                self.actions.append(fields)
+                if self.silent:
+                    continue
+                writer.write(self._answer(fields))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+    def _answer(self, fields: dict) -> bytes:
+        action, action_id = fields.get("Action", ""), fields.get("ActionID", "")
+        if action == "Login":
+            if fields.get("Secret") != self.secret:
+                return f"Response: Error\r\nActionID: {action_id}\r\nMessage: Authentication failed\r\n\r\n".encode()
+            frames = [f"Response: Success\r\nActionID: {action_id}\r\nMessage: Authentication accepted"]
+            frames += self.events
+        elif action in self.answers:
+            frames = [re.sub(r"ActionID: [^\r]*", f"ActionID: {action_id}", f) for f in self.answers[action]]
+        else:
+            frames = [f"Response: Error\r\nActionID: {action_id}\r\nMessage: Invalid/unknown command"]
+        return "".join(f + "\r\n\r\n" for f in frames).encode()
 
     async def close(self) -> None:
+        self.drop()
+        await asyncio.sleep(0.05)  # let the handlers see EOF and end before the server closes
         if self._server:
             self._server.close()
             await self._server.wait_closed()
