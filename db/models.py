@@ -48,6 +48,14 @@ class Ticket(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # filled from AMI queue events (app_queue)
+    agent: Mapped[str | None] = mapped_column(String(16))  # extension of the agent who answered
+    queue_joined_at: Mapped[datetime | None]
+    agent_answered_at: Mapped[datetime | None]
+    wait_s: Mapped[int | None]
+    talk_s: Mapped[int | None]
+    abandoned: Mapped[bool] = mapped_column(default=False)
+    abandon_position: Mapped[int | None]
 
     call: Mapped[Call | None] = relationship(back_populates="tickets")
     events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
@@ -65,3 +73,47 @@ class TicketEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)  # JSON
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class Agent(Base):
+    """A person who answers calls. `seat` is the endpoint (PJSIP/agent103) while logged in."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    extension: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    pin_hash: Mapped[str] = mapped_column(String(128))
+    skills: Mapped[str] = mapped_column(Text, default="{}")  # JSON {queue: penalty}
+    seat: Mapped[str | None] = mapped_column(String(64))
+    logged_in_at: Mapped[datetime | None]
+    paused: Mapped[bool] = mapped_column(default=False)
+    pause_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class AgentState(Base):
+    """One interval of an agent's time: ready, ringing, talking, wrapup, paused (with reason)."""
+
+    __tablename__ = "agent_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent: Mapped[str] = mapped_column(String(16), index=True)  # extension
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class Audit(Base):
+    """Who did what to whom: supervisor listen/whisper/barge, transfers, playback."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(64))
+    call: Mapped[str | None] = mapped_column(String(64))  # uniqueid
+    detail: Mapped[str | None] = mapped_column(Text)
+    ended_at: Mapped[datetime | None]
