@@ -1,7 +1,8 @@
 """The agent state machine, fed by app_queue's AMI events. Pure: no I/O, time is passed in.
 
 States: logged_out, ready, ringing, talking, wrapup, paused (with a reason). Agents are
-keyed by their queue interface (the seat, e.g. PJSIP/agent103). `apply()` returns the
+keyed by their queue member name, which tongdai sets to the agent's extension ("101")
+whatever seat they sit at (events without a member name fall back to the interface). `apply()` returns the
 state changes to persist as intervals and the requests the service must carry out (an
 automatic pause after N rings without answer).
 """
@@ -16,8 +17,8 @@ NO_ANSWER = "no answer"
 
 
 @dataclass
-class Seat:
-    interface: str
+class Member:
+    member: str
     state: str = "logged_out"
     reason: str | None = None
     since: float = 0.0
@@ -29,7 +30,7 @@ class Seat:
 
 @dataclass(frozen=True)
 class Change:
-    interface: str
+    member: str
     state: str
     reason: str | None
     at: float
@@ -37,27 +38,27 @@ class Change:
 
 @dataclass(frozen=True)
 class PauseRequest:
-    interface: str
+    member: str
     reason: str
 
 
 class AgentBoard:
     def __init__(self, wrapup: dict[str, int], autopause_after: int = 2):
         self.wrapup, self.autopause_after = wrapup, autopause_after
-        self.seats: dict[str, Seat] = {}
+        self.seats: dict[str, Member] = {}
 
-    def seat(self, interface: str) -> Seat:
-        return self.seats.setdefault(interface, Seat(interface))
+    def seat(self, member: str) -> Member:
+        return self.seats.setdefault(member, Member(member))
 
-    def _move(self, seat: Seat, state: str, now: float, reason: str | None = None) -> list[Change]:
+    def _move(self, seat: Member, state: str, now: float, reason: str | None = None) -> list[Change]:
         if seat.state == state and seat.reason == reason:
             return []
         seat.state, seat.reason, seat.since = state, reason, now
         if state != "wrapup":
             seat.wrapup_until = None
-        return [Change(seat.interface, state, reason, now)]
+        return [Change(seat.member, state, reason, now)]
 
-    def _idle(self, seat: Seat, now: float) -> list[Change]:
+    def _idle(self, seat: Member, now: float) -> list[Change]:
         """Where a seat goes when a call attempt or a call ends."""
         if seat.pause_after_call:
             reason, seat.pause_after_call = seat.pause_after_call, None
@@ -65,10 +66,10 @@ class AgentBoard:
         return self._move(seat, "ready", now)
 
     def apply(self, event: Frame, now: float) -> tuple[list[Change], list[PauseRequest]]:
-        name, interface = event.get("Event"), event.get("Interface")
-        if not interface:
+        name, member = event.get("Event"), event.get("MemberName") or event.get("Interface")
+        if not member:
             return [], []
-        seat = self.seat(interface)
+        seat = self.seat(member)
         queue = event.get("Queue", "")
         if name == "QueueMemberAdded":
             seat.queues.add(queue)
@@ -97,7 +98,7 @@ class AgentBoard:
                 seat.unanswered += 1
                 if seat.unanswered >= self.autopause_after:
                     seat.unanswered = 0
-                    return changes, [PauseRequest(interface, NO_ANSWER)]
+                    return changes, [PauseRequest(member, NO_ANSWER)]
             return changes, []
         if name == "AgentConnect":
             seat.unanswered = 0
@@ -124,10 +125,10 @@ class AgentBoard:
         found: dict[str, list[Frame]] = {}
         for m in members:
             if m.get("Event") == "QueueMember":
-                found.setdefault(m.get("StateInterface") or m.get("Location", ""), []).append(m)
+                found.setdefault(m.get("Name") or m.get("Location", ""), []).append(m)
         changes: list[Change] = []
-        for interface, entries in found.items():
-            seat = self.seat(interface)
+        for member, entries in found.items():
+            seat = self.seat(member)
             seat.queues = {e.get("Queue", "") for e in entries}
             paused = next((e for e in entries if e.get("Paused") == "1"), None)
             if paused:
@@ -136,12 +137,12 @@ class AgentBoard:
                 changes += self._move(seat, "talking", now)
             elif seat.state in ("logged_out", "paused", "ringing", "talking"):
                 changes += self._move(seat, "ready", now)
-        for interface, seat in self.seats.items():
-            if interface not in found and seat.state != "logged_out":
+        for member, seat in self.seats.items():
+            if member not in found and seat.state != "logged_out":
                 seat.queues.clear()
                 changes += self._move(seat, "logged_out", now)
         return changes
 
     def picture(self) -> dict[str, tuple[str, str | None, frozenset[str]]]:
-        """Logged-in seats: interface -> (state, reason, queues)."""
+        """Logged-in members: name -> (state, reason, queues)."""
         return {i: (s.state, s.reason, frozenset(s.queues)) for i, s in self.seats.items() if s.state != "logged_out"}

@@ -67,9 +67,6 @@ def get_ticket(engine: Engine, code: str) -> Ticket | None:
                         .where(Ticket.code == code))
 
 
-SERVICES = {"police": "113", "fire": "114", "ambulance": "115"}
-
-
 def as_dict(t: Ticket) -> dict:
     return {
         "code": t.code, "kind": t.kind, "field": t.field, "status": t.status, "service": t.service,
@@ -77,6 +74,20 @@ def as_dict(t: Ticket) -> dict:
         "caller_name": t.call.caller_name if t.call else None,
         "uniqueid": t.call.uniqueid if t.call else None, "language": t.call.language if t.call else None,
         "created_at": t.created_at.isoformat(), "closed_at": t.closed_at.isoformat() if t.closed_at else None,
+        "agent": t.agent, "wait_s": t.wait_s, "talk_s": t.talk_s, "abandoned": t.abandoned,
+        "abandon_position": t.abandon_position, "hangup_cause": t.call.hangup_cause if t.call else None,
         "events": [{"at": e.at.isoformat(), "kind": e.kind, "detail": json.loads(e.detail) if e.detail else None}
                    for e in t.events],
     }
+
+
+def add_audit(engine: Engine, actor: str, action: str, target: str | None = None, call: str | None = None,
+              detail: dict | None = None) -> int:
+    from db.models import Audit
+    from db.writer import utcnow
+    with Session(engine) as s, s.begin():
+        row = Audit(at=utcnow(), actor=actor, action=action, target=target, call=call,
+                    detail=json.dumps(detail, ensure_ascii=False) if detail else None)
+        s.add(row)
+        s.flush()
+        return row.id

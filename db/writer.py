@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db import store
-from db.models import Call, Ticket, TicketEvent
+from db.models import AgentState, Audit, Call, Ticket, TicketEvent
 
 log = logging.getLogger("tongdai.tickets")
 BATCH = 500
@@ -34,7 +34,7 @@ def utcnow() -> datetime:
 
 @dataclass
 class Op:
-    kind: str  # create | event | update (the ticket) | call (the call row)
+    kind: str  # create | event | update (the ticket) | call (the call row) | agent (state) | audit
     code: str
     at: str
     data: dict = field(default_factory=dict)
@@ -79,6 +79,8 @@ class TicketBook:
         self.idle.set()
         self.day, self.seq = "", 0
         self.ids: dict[str, tuple[int, int]] = {}  # code -> (ticket id, call id), once written
+        self.codes: dict[str, str] = {}  # uniqueid -> ticket code, for events that come over AMI
+        self.audits: dict[str, int] = {}
         self.failures = 0
         self.task: asyncio.Task | None = None
 
@@ -113,10 +115,34 @@ class TicketBook:
         self.seq += 1
         code = f"{self._prefix()}{self.seq:04d}"
         now = utcnow().isoformat()
+        self.codes[uniqueid] = code
+        if len(self.codes) > 50000:  # keep the recent calls only
+            for old in list(self.codes)[:10000]:
+                del self.codes[old]
         self.push(Op("create", code, now, dict(uniqueid=uniqueid, caller_number=caller_number,
                                                caller_name=caller_name, channel=channel, dnid=dnid,
                                                linkedid=linkedid, language=language)))
         return TicketHandle(self, code, uniqueid)
+
+    def handle(self, uniqueid: str) -> TicketHandle | None:
+        """The ticket of a call this engine opened, for events that arrive over AMI."""
+        code = self.codes.get(uniqueid)
+        return TicketHandle(self, code, uniqueid) if code else None
+
+    def agent_state(self, agent: str, state: str, reason: str | None, at: datetime) -> None:
+        """Close the agent's open interval and open the next (none after logged_out)."""
+        self.push(Op("agent", "", at.isoformat(), {"agent": agent, "state": state, "reason": reason}))
+
+    def audit(self, actor: str, action: str, target: str | None = None, call: str | None = None,
+              **detail) -> str:
+        """An audit row; returns its key for `audit_end`."""
+        key = f"audit-{actor}-{action}-{time.monotonic_ns()}"
+        self.push(Op("audit", key, utcnow().isoformat(), {"actor": actor, "action": action, "target": target,
+                                                          "call": call, "detail": detail or None}))
+        return key
+
+    def audit_end(self, key: str) -> None:
+        self.push(Op("audit_end", key, utcnow().isoformat()))
 
     def push(self, op: Op) -> None:
         self.pending.append(op)
@@ -168,6 +194,25 @@ class TicketBook:
                     s.add(ticket)
                     s.flush()
                     ids[op.code] = (ticket.id, call.id)
+                    continue
+                if op.kind == "agent":
+                    d = op.data
+                    s.execute(update(AgentState).where(AgentState.agent == d["agent"], AgentState.ended_at.is_(None))
+                              .values(ended_at=at))
+                    if d["state"] != "logged_out":
+                        s.add(AgentState(agent=d["agent"], state=d["state"], reason=d["reason"], started_at=at))
+                    continue
+                if op.kind == "audit":
+                    d = op.data
+                    row = Audit(at=at, actor=d["actor"], action=d["action"], target=d["target"], call=d["call"],
+                                detail=json.dumps(d["detail"], ensure_ascii=False) if d["detail"] else None)
+                    s.add(row)
+                    s.flush()
+                    self.audits[op.code] = row.id
+                    continue
+                if op.kind == "audit_end":
+                    if op.code in self.audits:
+                        s.execute(update(Audit).where(Audit.id == self.audits.pop(op.code)).values(ended_at=at))
                     continue
                 tid, cid = ids.get(op.code) or self.ids.get(op.code) or self._lookup(s, op.code)
                 if op.kind == "event":

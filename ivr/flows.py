@@ -110,17 +110,23 @@ class HotlineCall:
             await call.play(call.prompt(f"digits/{digit}"))
 
     async def queue(self, name: str) -> None:
-        call, ticket = self.call, self.ticket
         if self.status == "after_hours":
             self.status = "closed"
         await self.say_ticket()
+        await self._join(name)
+
+    async def _join(self, name: str) -> None:
+        call, ticket = self.call, self.ticket
         queue = next(q for q in self.site.queues if q.name == name)
         self.at = f"queue:{name}"
         ticket.event("queue", queue=name, step="join")
         await call.execute("Queue", f"{name},t,,,{queue.max_wait}")
         result = await call.get("QUEUESTATUS")
         ticket.event("queue", queue=name, step="leave", result=result)
-        if result in GIVE_UP:
+        if result in GIVE_UP and name != "operator":  # waited too long for this service: the operator
+            ticket.event("queue", queue="operator", step="overflow", after=result)
+            await self._join("operator")
+        elif result in GIVE_UP:
             await call.play(call.prompt("sorry-busy"))
 
     async def emergency(self, service: str) -> None:

@@ -39,7 +39,8 @@ LANGUAGES = ("vi", "en")
 SERVICES = ("police", "fire", "ambulance")
 # prompts the engine and the dialplan play besides the menus' own
 SYSTEM_PROMPTS = ("welcome", "closed", "invalid", "sorry-busy", "goodbye", "ticket-number", "fallback-menu",
-                  "transferring", *(f"emergency-{s}-guide" for s in SERVICES))
+                  "transferring", "please-hold", *(f"emergency-{s}-guide" for s in SERVICES),
+                  "agent-logged-in", "agent-logged-out", "agent-paused", "agent-ready", "agent-error")
 
 
 @dataclass(frozen=True)

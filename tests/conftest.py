@@ -74,10 +74,20 @@ def start_pbx(base: Path, **changes) -> RunningPbx:
     return RunningPbx(site, p, layout, proc)
 
 
+# Short rings and wrap-up keep the ACD tests quick; the behaviour is the same.
+TEST_QUEUES = [
+    {"name": "operator", "ring_timeout": 5, "wrapup": 4, "max_wait": 120},
+    {"name": "admin", "fields": ["admin"], "ring_timeout": 5, "wrapup": 4, "max_wait": 120},
+    {"name": "incidents", "fields": ["traffic", "water", "drainage", "trees", "lighting", "electricity", "telecom",
+                                     "transport", "environment", "urban_order"],
+     "ring_timeout": 5, "wrapup": 4, "max_wait": 120},
+]
+
+
 @pytest.fixture(scope="session")
 def real_pbx():
     base = Path(tempfile.mkdtemp(prefix="td-"))
-    running = start_pbx(base)
+    running = start_pbx(base, queues=TEST_QUEUES)
     yield running
     pbxmod.stop(running.proc)
     shutil.rmtree(base, ignore_errors=True)
@@ -103,6 +113,13 @@ class EngineProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def wait_log(self, text: str, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError(f"no {text!r} in the engine log:\n{self.log()[-3000:]}")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -74,5 +74,5 @@ def test_resync_logs_out_seats_asterisk_does_not_know():
     board = AgentBoard({})
     board.apply(ev("QueueMemberAdded", interface="PJSIP/agent105"), 0)
     changes = board.resync([], 5)
-    assert [(c.interface, c.state) for c in changes] == [("PJSIP/agent105", "logged_out")]
+    assert [(c.member, c.state) for c in changes] == [("PJSIP/agent105", "logged_out")]
     assert board.picture() == {}

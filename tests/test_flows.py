@@ -52,9 +52,12 @@ def kinds(t):
 async def test_report_path_records_every_step(hotline):
     t, pbx = await hotline(["2", "4"])
     assert (t["kind"], t["field"], t["queue"], t["status"]) == ("report", "trees", "incidents", "closed")
-    assert kinds(t) == ["answer", "menu", "menu", "report", "queue", "queue", "hangup"]
-    assert t["events"][5]["detail"] == {"queue": "incidents", "step": "leave", "result": "TIMEOUT"}
-    assert 'EXEC Queue "incidents,t,,,300"' in pbx.commands
+    assert kinds(t) == ["answer", "menu", "menu", "report"] + ["queue"] * 5 + ["hangup"]
+    assert [e["detail"] for e in t["events"][5:9]] == [
+        {"queue": "incidents", "step": "leave", "result": "TIMEOUT"},
+        {"queue": "operator", "step": "overflow", "after": "TIMEOUT"},  # waited too long: the operator
+        {"queue": "operator", "step": "join"}, {"queue": "operator", "step": "leave", "result": "TIMEOUT"}]
+    assert 'EXEC Queue "incidents,t,,,300"' in pbx.commands and 'EXEC Queue "operator,t,,,300"' in pbx.commands
     assert pbx.commands[-1] == 'SET VARIABLE TONGDAI_DONE "1"'
     assert f'SET VARIABLE __TONGDAI_TICKET "{t["code"]}"' in pbx.commands
     sorry = [c for c in pbx.commands if c.startswith("STREAM") and "sorry-busy" in c]

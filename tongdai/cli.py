@@ -12,7 +12,8 @@ from pathlib import Path
 from asterisk_conf import Layout, render
 from ivr import prompts
 from ivr.menu import load_menu
-from tongdai import logs, pbx, tickets_cli
+from acd.ami import AmiError
+from tongdai import acd_cli, logs, pbx, tickets_cli
 from tongdai.config import ConfigError, Site, load_site
 from tongdai.engine import Engine, serve
 
@@ -144,6 +145,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="config directory (default: the site's paths.asterisk)")
     p.set_defaults(func=cmd_pbx)
     tickets_cli.add_parser(sub)
+    acd_cli.add_parsers(sub)
     for sp in sub.choices.values():
         sp.add_argument("--site", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return ap
@@ -158,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"tongdai: {e}", file=sys.stderr)
         return 2
-    except (pbx.PbxError, prompts.PromptToolMissing) as e:
+    except (pbx.PbxError, prompts.PromptToolMissing, acd_cli.CliError, AmiError, OSError) as e:
         print(f"tongdai: {e}", file=sys.stderr)
         return 1
 

@@ -97,6 +97,7 @@ class Queue:
     fields: tuple[str, ...]
     max_wait: int
     wrapup: int
+    ring_timeout: int = 15
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,7 @@ def _read_queues(file: Path, items: Any, fields: tuple[ReportField, ...]) -> tup
             fields=tuple(t.get("fields", list, [])),
             max_wait=t.get("max_wait", int, 300, _between(10, 3600)),
             wrapup=t.get("wrapup", int, 10, _between(0, 600)),
+            ring_timeout=t.get("ring_timeout", int, 15, _between(3, 120)),
         )
         for f in q.fields:
             if not isinstance(f, str) or f not in known:

@@ -7,6 +7,8 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from acd import phones
+from acd.service import Acd
 from agi_scripts.server import FastAgiServer
 from db import store
 from db.writer import TicketBook
@@ -23,9 +25,12 @@ class Engine:
         self.tree = load_menu(site)
         self.db = store.connect(site.paths.database_url)
         self.tickets = TicketBook(self.db, site.hotline, site.timezone, site.paths.data / "pending-tickets.jsonl")
+        self.acd = Acd(site, self.db, self.tickets)
         ctx = flows.Context(site, self.tree, self.tickets, functools.partial(hours.now, site))
-        self.agi = FastAgiServer({"ivr": functools.partial(flows.hotline, ctx)}, site.paths.sounds,
-                                 "127.0.0.1", site.ports.agi)
+        routes = {"ivr": functools.partial(flows.hotline, ctx),
+                  "agent": functools.partial(phones.agent_codes, self.acd.desk),
+                  "supervisor": functools.partial(phones.supervisor_codes, self.acd.desk, self.tickets)}
+        self.agi = FastAgiServer(routes, site.paths.sounds, "127.0.0.1", site.ports.agi)
 
     async def start(self) -> None:
         try:
@@ -33,10 +38,12 @@ class Engine:
         except SQLAlchemyError as e:  # calls go on; tickets wait in memory until the database is back
             log.error("database unavailable at start: %s", str(e).splitlines()[0])
         await self.tickets.start()
+        await self.acd.start()
         await self.agi.start()
 
     async def close(self) -> None:
         await self.agi.close()
+        await self.acd.close()
         await self.tickets.close()
         self.db.dispose()
 

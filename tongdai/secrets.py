@@ -17,7 +17,16 @@ def load_or_create(path: Path, names: list[str]) -> dict[str, str]:
         known = {k: str(v) for k, v in tomllib.loads(path.read_text(encoding="utf-8")).items()}
     missing = [n for n in names if n not in known]
     if missing:
-        known.update({n: secrets.token_urlsafe(18) for n in missing})
+        pins = {v for k, v in known.items() if k.startswith("pin")}
+        for n in missing:
+            if n.startswith("pin") and n != "pin_salt":  # agent PINs: 6 digits, unique
+                pin = f"{secrets.randbelow(10**6):06d}"
+                while pin in pins:
+                    pin = f"{secrets.randbelow(10**6):06d}"
+                pins.add(pin)
+                known[n] = pin
+            else:
+                known[n] = secrets.token_urlsafe(18)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -29,5 +38,7 @@ def load_or_create(path: Path, names: list[str]) -> dict[str, str]:
 
 
 def site_secret_names(site) -> list[str]:
-    return (["ami"] + [f"agent{e}" for e in site.agents.extensions]
-            + [f"supervisor{e}" for e in site.supervisors.extensions])
+    """SIP passwords per seat, the AMI secret, and the demo agents' PINs."""
+    return (["ami", "pin_salt"] + [f"agent{e}" for e in site.agents.extensions]
+            + [f"supervisor{e}" for e in site.supervisors.extensions]
+            + [f"pin{e}" for e in site.agents.extensions])

@@ -60,8 +60,8 @@ def write_citizen(workdir: Path, steps: list[tuple[str, object]], end: str = "by
     return path
 
 
-def _stats(workdir: Path) -> tuple[int, int]:
-    files = sorted(workdir.glob("*_.csv")) or sorted(workdir.glob("*.csv"))
+def _stats(workdir: Path, stem: str = "") -> tuple[int, int]:
+    files = sorted(workdir.glob(f"{stem}*_.csv"), key=lambda p: p.stat().st_mtime)
     if not files:
         return 0, 0
     rows = list(csv.reader(files[-1].open(), delimiter=";"))
@@ -82,7 +82,7 @@ def call(sip_port: int, scenario: Path, calls: int = 1, concurrent: int = 1, rat
             "-max_socket", "2048"]
     done = subprocess.run(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           timeout=timeout + 30)
-    ok, failed = _stats(workdir)
+    ok, failed = _stats(workdir, scenario.stem + "_")
     if done.returncode != 0 and not ok and not failed:
         (workdir / f"{scenario.stem}_errors.log").open("a").write(done.stderr.decode(errors="replace"))
     return SippResult(done.returncode, ok, failed, workdir)
@@ -101,17 +101,44 @@ class Phone:
             user=user, answer_after=answer_after, bye_timeout=bye_timeout, hangup_after=hangup_after))
         self.proc = subprocess.Popen(
             [sipp_binary(), "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(self.port), "-m", str(calls),
-             *_rtp_range(50), "-nostdin", "-trace_err", "-trace_stat", "-fd", "1"],
+             *_rtp_range(50), "-aa", "-nostdin", "-trace_err", "-trace_stat", "-fd", "1"],
             cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.3)
 
     def answered(self) -> int:
-        return sum(_stats(self.workdir))
+        """Calls this phone completed; stops the phone first so its statistics are final."""
+        self.stop()
+        return _stats(self.workdir)[0]
 
     def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
         self.proc.terminate()
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def register(sip_port: int, workdir: Path, user: str, password: str, contact_port: int) -> None:
+    """REGISTER `user` (digest auth) with its contact on `contact_port`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    scenario = workdir / f"register-{user}.xml"
+    scenario.write_text(_env.get_template("register.xml.j2").render(user=user, password=password,
+                                                                       contact_port=contact_port))
+    done = subprocess.run([sipp_binary(), f"127.0.0.1:{sip_port}", "-sf", str(scenario), "-i", "127.0.0.1",
+                           "-p", str(free_port()), "-m", "1", "-nostdin", "-trace_err", "-timeout", "10s",
+                           "-timeout_error"], cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          timeout=30)
+    if done.returncode != 0:
+        errors = "".join(p.read_text(errors="replace") for p in workdir.glob(f"register-{user}*_errors.log"))
+        raise AssertionError(f"REGISTER {user} failed ({done.returncode}): {errors[-2000:]}")
+
+
+class AgentPhone(Phone):
+    """A registered seat phone (agentNNN / supervisorNNN) answering as a UAS."""
+
+    def __init__(self, workdir: Path, sip_port: int, user: str, password: str, **kw):
+        super().__init__(workdir / user, user, **kw)
+        register(sip_port, workdir / user, user, password, self.port)

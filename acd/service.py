@@ -1,0 +1,138 @@
+"""The ACD inside the engine: AMI events → agent states, ticket queue facts, automatic pauses.
+
+On every (re)connect the picture is rebuilt from Asterisk (`QueueStatus`), then agents the
+database has logged in but Asterisk lacks (an Asterisk restart) are put back.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timezone
+
+from sqlalchemy import Engine
+
+from acd.agents import AgentBoard
+from acd.ami import AmiAuthError, AmiClient, AmiError
+from acd.desk import AgentDesk, DeskError, seed_demo_agents
+from acd.frames import Frame
+from db.writer import TicketBook
+from tongdai.config import Site
+from tongdai.secrets import load_or_create, site_secret_names
+
+log = logging.getLogger("tongdai.acd")
+AUTOPAUSE_AFTER = 2  # rings without answer in a row before an agent is paused ("no answer")
+
+
+def ami_client(site: Site, reconnect: bool = True) -> AmiClient:
+    secret = load_or_create(site.paths.secrets, site_secret_names(site))["ami"]
+    return AmiClient("127.0.0.1", site.ports.ami, "tongdai", secret, reconnect=reconnect)
+
+
+def _at(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+
+
+class Acd:
+    def __init__(self, site: Site, db: Engine, book: TicketBook):
+        self.site, self.db, self.book = site, db, book
+        self.ami = ami_client(site)
+        self.board = AgentBoard({q.name: q.wrapup for q in site.queues}, AUTOPAUSE_AFTER)
+        self.desk = AgentDesk(site, db, self.ami)
+        self.ami.handlers.append(self.on_event)
+        self.ami.on_connect.append(self.resync)
+        self.uptime: int | None = None
+        self.restarts = 0
+        self.synced = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        await asyncio.to_thread(seed_demo_agents, self.site, self.db)
+        self.tasks += [asyncio.create_task(self._connect(), name="acd-connect"),
+                       asyncio.create_task(self._tick(), name="acd-tick")]
+
+    async def _connect(self) -> None:
+        """Asterisk may start after the engine (make run): keep trying until it answers."""
+        delay = 0.2
+        while True:
+            try:
+                await self.ami.connect()
+                return
+            except AmiAuthError as e:
+                log.error("%s", e)
+                return
+            except (OSError, AmiError, asyncio.TimeoutError):
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 3)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await self.ami.close()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(1)
+            self._persist(self.board.tick(time.time()))
+
+    def _persist(self, changes) -> None:
+        for c in changes:
+            self.book.agent_state(c.member, c.state, c.reason, _at(c.at))
+
+    async def resync(self, client: AmiClient) -> None:
+        self.synced.clear()
+        members = await client.action_list("QueueStatus")
+        self._persist(self.board.resync(members, time.time()))
+        names = {m.get("Name", "") for m in members if m.get("Event") == "QueueMember"}
+        try:
+            await self.desk.restore(names)
+        except DeskError as e:
+            log.error("restoring agents failed: %s", e)
+        self.synced.set()
+        log.info("ACD picture synced from Asterisk: %d member(s) logged in", len(self.board.picture()))
+
+    async def on_event(self, e: Frame) -> None:
+        name = e.get("Event", "")
+        if name == "FullyBooted":
+            uptime = int(e.get("Uptime", "0") or 0)
+            if self.uptime is not None and uptime < self.uptime:
+                self.restarts += 1
+                log.warning("Asterisk restarted (uptime %d s); agents are restored from the database", uptime)
+            self.uptime = uptime
+            return
+        changes, requests = self.board.apply(e, time.time())
+        self._persist(changes)
+        for r in requests:
+            log.warning("agent %s did not answer %d calls in a row: paused (%s)", r.member, AUTOPAUSE_AFTER, r.reason)
+            asyncio.create_task(self._pause(r.member, r.reason))
+        self._ticket_facts(name, e)
+
+    async def _pause(self, agent: str, reason: str) -> None:
+        try:
+            await self.desk.pause(agent, reason)
+        except (DeskError, AmiError) as err:
+            log.error("automatic pause of agent %s failed: %s", agent, err)
+
+    def _ticket_facts(self, name: str, e: Frame) -> None:
+        ticket = self.book.handle(e.get("Uniqueid", ""))
+        if ticket is None:
+            return
+        now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+        if name == "QueueCallerJoin":
+            ticket.update(queue_joined_at=now)
+        elif name == "AgentConnect":
+            wait = int(e.get("HoldTime", "0") or 0)
+            ticket.update(agent=e.get("MemberName"), agent_answered_at=now, wait_s=wait)
+            ticket.event("agent", agent=e.get("MemberName"), queue=e.get("Queue"), wait=wait)
+        elif name == "AgentComplete":
+            talk = int(e.get("TalkTime", "0") or 0)
+            ticket.update(talk_s=talk)
+            ticket.event("agent_complete", agent=e.get("MemberName"), talk=talk, ended_by=e.get("Reason"))
+        elif name == "QueueCallerAbandon":
+            wait = int(e.get("HoldTime", "0") or 0)
+            position = int(e.get("Position", "0") or 0)
+            ticket.update(abandoned=True, abandon_position=position, wait_s=wait)
+            ticket.event("abandon", queue=e.get("Queue"), position=position,
+                         original_position=int(e.get("OriginalPosition", "0") or 0), wait=wait)
+        elif name == "Hangup":
+            ticket.call(hangup_cause=f"{e.get('Cause')} {e.get('Cause-txt', '')}".strip())

@@ -1,0 +1,158 @@
+"""ACD on the real Asterisk: app_queue distributes callers to SIPp agent phones."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db import store
+from db.models import AgentState, Audit
+from tests.harness import sipp
+from tests.harness.tickets import kinds, wait_closed
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(site, *args, check=True):
+    done = subprocess.run([sys.executable, "-m", "tongdai.cli", "--site", str(site.file), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert not check or done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+@pytest.fixture
+def acd(real_pbx, engine, workdir):
+    """The engine synced with Asterisk; every phone stopped and every agent logged out after."""
+    engine.wait_log("ACD picture synced")
+    phones: list[sipp.AgentPhone] = []
+
+    def phone(user, **kw):
+        p = sipp.AgentPhone(workdir, real_pbx.site.ports.sip, user, real_pbx.secrets[user], **kw)
+        phones.append(p)
+        return p
+
+    phone.engine = engine
+    yield phone
+    for p in phones:
+        p.stop()
+    for ext in real_pbx.site.agents.extensions:
+        cli(real_pbx.site, "agents", "logout", str(ext), check=False)
+
+
+def operator_call(real_pbx, workdir, caller, hold_ms=0, name=None):
+    """A citizen who presses 0 and stays until the hotline hangs up (or hangs up after hold_ms)."""
+    steps = [("pause", 1200), ("dtmf", "0")] + ([("pause", hold_ms)] if hold_ms else [])
+    scenario = sipp.write_citizen(workdir, steps, end="bye" if hold_ms else "wait_bye", caller=caller,
+                                  bye_timeout=60000, name=name or f"citizen-{caller}")
+    return sipp.call(real_pbx.site.ports.sip, scenario, timeout=90)
+
+
+def parallel(*calls):
+    results = [None] * len(calls)
+    threads = [threading.Thread(target=lambda i=i, c=c: results.__setitem__(i, c())) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+        time.sleep(0.3)
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_calls_are_distributed_across_logged_in_agents(real_pbx, acd, workdir):
+    a1 = acd("agent101", answer_after=300, hangup_after=3000)
+    a2 = acd("agent102", answer_after=300, hangup_after=3000)
+    cli(real_pbx.site, "agents", "login", "101")
+    cli(real_pbx.site, "agents", "login", "102")
+    results = parallel(*(lambda n=n: operator_call(real_pbx, workdir, f"092100000{n}") for n in (1, 2)))
+    assert all(r.successful == 1 for r in results), [str(r) for r in results]
+    tickets = [wait_closed(real_pbx.site, f"092100000{n}")[0] for n in (1, 2)]
+    assert sorted(t["agent"] for t in tickets) == ["101", "102"]
+    for t in tickets:
+        assert t["kind"] == "operator" and t["talk_s"] is not None and t["wait_s"] is not None
+        assert "agent" in kinds(t) and "agent_complete" in kinds(t)
+    assert a1.answered() == 1 and a2.answered() == 1
+
+
+def test_paused_and_logged_out_agents_get_no_call(real_pbx, acd, workdir, ami):
+    acd("agent101", answer_after=300, hangup_after=2000)
+    ready = acd("agent102", answer_after=300, hangup_after=2000)
+    acd("agent103", answer_after=300, hangup_after=2000)  # registered, never logged in
+    cli(real_pbx.site, "agents", "login", "101")
+    cli(real_pbx.site, "agents", "login", "102")
+    cli(real_pbx.site, "agents", "pause", "101", "--reason", "lunch")
+    result = operator_call(real_pbx, workdir, "0921000003")
+    assert result.successful == 1, str(result)
+    [t] = wait_closed(real_pbx.site, "0921000003")
+    assert t["agent"] == "102"
+    assert not ami.events("AgentCalled", MemberName="101")  # paused: never rung
+    assert not ami.events("AgentCalled", Interface="PJSIP/agent103")  # logged out: never rung
+    assert ready.answered() == 1
+    listing = cli(real_pbx.site, "agents", "list").stdout
+    assert any(line.startswith("101") and "paused" in line and "lunch" in line for line in listing.splitlines())
+
+
+def test_wrapup_delays_the_next_call(real_pbx, acd, workdir, ami):
+    acd("agent104", answer_after=200, hangup_after=2000)
+    cli(real_pbx.site, "agents", "login", "104")
+    results = parallel(*(lambda n=n: operator_call(real_pbx, workdir, f"092100001{n}") for n in (1, 2)))
+    assert all(r.successful == 1 for r in results), [str(r) for r in results]
+    connects = ami.events("AgentConnect", MemberName="104")
+    completes = ami.events("AgentComplete", MemberName="104")
+    assert len(connects) == 2 and len(completes) >= 1
+    gap = float(connects[1]["Timestamp"]) - float(completes[0]["Timestamp"])
+    assert gap >= 4 - 0.5  # the operator queue's 4 s wrap-up (test site) passed before the next call
+
+
+def test_caller_who_hangs_up_in_queue_is_an_abandoned_ticket(real_pbx, acd, workdir):
+    result = operator_call(real_pbx, workdir, "0921000020", hold_ms=9000)  # nobody logged in
+    assert result.successful == 1, str(result)
+    [t] = wait_closed(real_pbx.site, "0921000020")
+    assert t["abandoned"] is True and t["abandon_position"] == 1 and t["wait_s"] >= 2
+    abandon = next(e for e in t["events"] if e["kind"] == "abandon")
+    assert abandon["detail"]["queue"] == "operator" and abandon["detail"]["position"] == 1
+
+
+def test_ring_no_answer_pauses_the_agent(real_pbx, acd, workdir, ami):
+    acd("agent105", answer_after=60000)  # rings, never answers
+    cli(real_pbx.site, "agents", "login", "105")
+    result = operator_call(real_pbx, workdir, "0921000030", hold_ms=24000)
+    assert result.successful == 1, str(result)
+    acd.engine.wait_log("agent 105 did not answer 2 calls in a row: paused (no answer)", timeout=20)
+    deadline = time.monotonic() + 10
+    while "no answer" not in cli(real_pbx.site, "agents", "list").stdout:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    db = store.connect(real_pbx.site.paths.database_url)
+    with Session(db) as s:
+        states = [(r.state, r.reason) for r in s.scalars(select(AgentState).where(AgentState.agent == "105")
+                                                          .order_by(AgentState.id))]
+    assert ("ringing", None) in states and states[-1] == ("paused", "no answer")
+    assert len(ami.events("AgentRingNoAnswer", MemberName="105")) >= 2
+
+
+def test_supervisor_listen_from_the_cli(real_pbx, acd, workdir, ami):
+    acd("agent106", answer_after=200, hangup_after=12000)
+    supervisor = acd("supervisor201", answer_after=200, hangup_after=4000)
+    cli(real_pbx.site, "agents", "login", "106")
+    caller = threading.Thread(target=operator_call, args=(real_pbx, workdir, "0921000040"))
+    caller.start()
+    ami.wait_event("AgentConnect", MemberName="106", timeout=30)
+    out = cli(real_pbx.site, "supervise", "listen", "106", "--from", "201").stdout
+    assert "supervisor201's phone rings" in out
+    spy = ami.wait_event("ChanSpyStart", timeout=15)
+    assert spy["SpyerChannel"].startswith("PJSIP/supervisor201-") and spy["SpyeeChannel"].startswith("PJSIP/agent106-")
+    ami.wait(lambda f: f.get("Event") == "BridgeEnter" and f.get("Channel", "").startswith("PJSIP/supervisor201-")
+             or f.get("Event") == "ChanSpyStart", timeout=5)
+    caller.join()
+    assert supervisor.answered() == 1
+    db = store.connect(real_pbx.site.paths.database_url)
+    with Session(db) as s:
+        [row] = [r for r in s.scalars(select(Audit).where(Audit.action == "listen"))]
+    assert (row.actor, row.target) == ("supervisor201", "106") and row.at <= datetime.utcnow()

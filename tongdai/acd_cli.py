@@ -1,0 +1,152 @@
+"""`tongdai agents ...`, `tongdai supervise ...`, `tongdai transfer ...`: the ACD from the shell."""
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from acd.desk import PAUSE_REASONS, AgentDesk, DeskError, seed_demo_agents
+from acd.phones import SPY_OPTIONS
+from acd.service import ami_client
+from db import store
+from db.models import AgentState
+from tongdai.config import Site
+
+
+class CliError(RuntimeError):
+    pass
+
+
+def _db(site: Site):
+    db = store.connect(site.paths.database_url)
+    store.migrate(db)
+    seed_demo_agents(site, db)
+    return db
+
+
+def _states(db) -> dict[str, tuple[str, str | None]]:
+    with Session(db) as s:
+        rows = s.execute(select(AgentState.agent, AgentState.state, AgentState.reason)
+                         .where(AgentState.ended_at.is_(None))).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+async def _agents(site: Site, args) -> int:
+    db = _db(site)
+    ami = ami_client(site, reconnect=False)
+    desk = AgentDesk(site, db, ami)
+    if args.action == "list":
+        states = _states(db)
+        print(f"{'agent':<6} {'name':<24} {'seat':<18} {'state':<10} reason")
+        for a in await desk.all():
+            state, reason = states.get(a.extension, ("logged_out", None)) if a.seat else ("logged_out", None)
+            print(f"{a.extension:<6} {a.name:<24} {a.seat or '-':<18} {state:<10} {reason or ''}".rstrip())
+        return 0
+    await ami.connect()
+    try:
+        if args.action == "login":
+            agent = await desk.login(args.agent, args.seat)
+            print(f"agent {agent.extension} logged in at {agent.seat}")
+        elif args.action == "logout":
+            await desk.logout(args.agent)
+            print(f"agent {args.agent} logged out")
+        elif args.action == "pause":
+            reason = PAUSE_REASONS.get(args.reason, args.reason)
+            await desk.pause(args.agent, reason)
+            print(f"agent {args.agent} paused ({reason})")
+        elif args.action == "unpause":
+            await desk.unpause(args.agent)
+            print(f"agent {args.agent} ready")
+    except DeskError as e:
+        raise CliError(str(e)) from None
+    finally:
+        await ami.close()
+    return 0
+
+
+async def _supervise(site: Site, args) -> int:
+    db = _db(site)
+    ami = ami_client(site, reconnect=False)
+    agent = await AgentDesk(site, db, ami).agent(args.agent)
+    if not agent.seat:
+        raise CliError(f"agent {args.agent} is not logged in")
+    supervisor = args.supervisor if args.supervisor.startswith("supervisor") else f"supervisor{args.supervisor}"
+    await ami.connect()
+    try:
+        reply = await ami.action("Originate", Channel=f"PJSIP/{supervisor}", Application="ChanSpy",
+                                 Data=f"{agent.seat},{SPY_OPTIONS[args.mode]}", CallerID=f'"{args.mode}" <{agent.extension}>',
+                                 Async="true", Timeout="30000")
+    finally:
+        await ami.close()
+    if reply.get("Response") != "Success":
+        raise CliError(f"Originate: {reply.get('Message')}")
+    audit = store.add_audit(db, supervisor, args.mode, target=agent.extension, detail={"via": "cli", "seat": agent.seat})
+    print(f"{supervisor}'s phone rings; answering it will {args.mode} on agent {agent.extension} (audit {audit})")
+    return 0
+
+
+async def _transfer(site: Site, args) -> int:
+    """Blind-transfer the caller talking to an agent to 113/114/115 (AMI Redirect)."""
+    numbers = {v: k for k, v in site.emergency.numbers.items()}
+    if args.number not in numbers:
+        raise CliError(f"only {', '.join(numbers)} can be transferred to from here")
+    db = _db(site)
+    ami = ami_client(site, reconnect=False)
+    await ami.connect()
+    try:
+        channels = await ami.action_list("CoreShowChannels")
+        agent_channel = next((c for c in channels if c["Channel"].startswith(f"{args.seat}-")), None)
+        if agent_channel is None or not agent_channel.get("BridgeId"):
+            raise CliError(f"no call in progress on {args.seat}")
+        caller = next((c for c in channels if c.get("BridgeId") == agent_channel["BridgeId"]
+                       and c["Channel"] != agent_channel["Channel"]), None)
+        if caller is None:
+            raise CliError(f"no caller bridged with {args.seat}")
+        reply = await ami.action("Redirect", Channel=caller["Channel"], Context="tongdai-emergency",
+                                 Exten=numbers[args.number], Priority="1")
+    finally:
+        await ami.close()
+    if reply.get("Response") != "Success":
+        raise CliError(f"Redirect: {reply.get('Message')}")
+    store.add_audit(db, args.seat, "transfer", target=args.number, call=caller["Uniqueid"], detail={"via": "cli"})
+    print(f"{caller['Channel']} transferred to {args.number}")
+    return 0
+
+
+def cmd_agents(site: Site, args) -> int:
+    return asyncio.run(_agents(site, args))
+
+
+def cmd_supervise(site: Site, args) -> int:
+    return asyncio.run(_supervise(site, args))
+
+
+def cmd_transfer(site: Site, args) -> int:
+    return asyncio.run(_transfer(site, args))
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("agents", help="list agents; log in, log out, pause, unpause")
+    a = p.add_subparsers(dest="action", required=True)
+    a.add_parser("list")
+    login = a.add_parser("login")
+    login.add_argument("agent")
+    login.add_argument("--seat", help="endpoint, e.g. PJSIP/agent103 (default: the agent's own seat)")
+    a.add_parser("logout").add_argument("agent")
+    pause = a.add_parser("pause")
+    pause.add_argument("agent")
+    pause.add_argument("--reason", default="break", help="break, lunch, training, after-call work (or 1-4)")
+    a.add_parser("unpause").add_argument("agent")
+    p.set_defaults(func=cmd_agents)
+
+    s = sub.add_parser("supervise", help="listen, whisper or barge on an agent from a supervisor phone")
+    s.add_argument("mode", choices=sorted(SPY_OPTIONS))
+    s.add_argument("agent")
+    s.add_argument("--from", dest="supervisor", required=True, help="supervisor seat, e.g. 201")
+    s.set_defaults(func=cmd_supervise)
+
+    t = sub.add_parser("transfer", help="blind-transfer an agent's caller to 113/114/115")
+    t.add_argument("seat", help="the agent's endpoint, e.g. PJSIP/agent103")
+    t.add_argument("number")
+    t.set_defaults(func=cmd_transfer)
