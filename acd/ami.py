@@ -61,12 +61,16 @@ class AmiClient:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.action_timeout)
         self._writer = writer
         reader_task = asyncio.create_task(self._read(reader), name="ami-reader")
-        try:
-            reply = await self.action("Login", Username=self.username, Secret=self.secret, Events="on")
-        except AmiError:
+        login = asyncio.create_task(self.action("Login", Username=self.username, Secret=self.secret, Events="on"))
+        await asyncio.wait({login, reader_task}, return_when=asyncio.FIRST_COMPLETED)
+        if not login.done() or login.exception():  # closed or refused before the login was answered
+            login.cancel()
             reader_task.cancel()
             writer.close()
-            raise
+            self._fail_pending("connection closed during login")
+            raise login.exception() if login.done() and login.exception() else AmiDisconnected(
+                "AMI connection closed during login")
+        reply = login.result()
         if reply.get("Response") != "Success":
             reader_task.cancel()
             writer.close()

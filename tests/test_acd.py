@@ -156,3 +156,47 @@ def test_supervisor_listen_from_the_cli(real_pbx, acd, workdir, ami):
     with Session(db) as s:
         [row] = [r for r in s.scalars(select(Audit).where(Audit.action == "listen"))]
     assert (row.actor, row.target) == ("supervisor201", "106") and row.at <= datetime.utcnow()
+
+
+def test_engine_reconnects_after_the_ami_connection_is_cut_and_resyncs(real_pbx, workdir, ami):
+    from tests.conftest import EngineProcess
+    from tests.harness.proxy import CuttableProxy
+    from tests.harness.site import variant
+
+    proxy = CuttableProxy(real_pbx.site.ports.ami)
+    engine = EngineProcess(real_pbx.site, workdir / "engine.log",
+                           variant(real_pbx.site, workdir / "via-proxy.toml", ports={"ami": proxy.port}))
+    try:
+        engine.wait_log("ACD picture synced")
+        cli(real_pbx.site, "agents", "login", "101")
+        cli(real_pbx.site, "agents", "login", "102")
+        engine.wait_log("tongdai.acd", timeout=5)
+        proxy.refusing = True
+        proxy.cut()
+        # While the engine is cut off, the picture changes behind its back.
+        cli(real_pbx.site, "agents", "pause", "102", "--reason", "training")
+        cli(real_pbx.site, "agents", "logout", "101")
+        proxy.refusing = False
+        back_at = time.monotonic()
+        engine.wait_log("(connection 2)", timeout=10)
+        assert time.monotonic() - back_at < 5
+        engine.wait_log("ACD picture synced from Asterisk: 1 member(s) logged in", timeout=5)
+        db = store.connect(real_pbx.site.paths.database_url)
+        deadline = time.monotonic() + 5
+        while True:
+            with Session(db) as s:
+                open_rows = {r.agent: (r.state, r.reason) for r in s.scalars(
+                    select(AgentState).where(AgentState.ended_at.is_(None), AgentState.agent.in_(["101", "102"])))}
+            if open_rows == {"102": ("paused", "training")} or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert open_rows == {"102": ("paused", "training")}  # 101 logged out, 102 paused: as QueueStatus says
+        ami.send("QueueStatus", ActionID="check-1")
+        members = [f for f in (ami.wait_event("QueueStatusComplete", ActionID="check-1") and
+                               ami.events("QueueMember", ActionID="check-1"))]
+        assert {m["Name"] for m in members} == {"102"} and all(m["Paused"] == "1" for m in members)
+    finally:
+        engine.stop()
+        proxy.close()
+        for ext in ("101", "102"):
+            cli(real_pbx.site, "agents", "logout", ext, check=False)
