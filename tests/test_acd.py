@@ -200,3 +200,46 @@ def test_engine_reconnects_after_the_ami_connection_is_cut_and_resyncs(real_pbx,
         proxy.close()
         for ext in ("101", "102"):
             cli(real_pbx.site, "agents", "logout", ext, check=False)
+
+
+def test_stats_on_fifty_calls_match_tickets_queue_log_and_app_queue(real_pbx, acd, workdir, ami):
+    import json as _json
+
+    def stats():
+        return _json.loads(cli(real_pbx.site, "stats", "--json").stdout)
+
+    def queue_params():
+        ami.send("QueueStatus", ActionID=f"qs-{time.monotonic_ns()}", Queue="operator")
+        frame = ami.wait(lambda f: f.get("Event") == "QueueParams" and f.get("ActionID", "").startswith("qs-")
+                         and f not in seen, timeout=10)
+        seen.append(frame)
+        return int(frame["Completed"])
+
+    seen: list = []
+    for ext in real_pbx.site.agents.extensions:
+        acd(f"agent{ext}", answer_after=300, hangup_after=1500)
+        cli(real_pbx.site, "agents", "login", str(ext))
+    before, completed_before = stats(), queue_params()
+    scenario = sipp.write_citizen(workdir, [("pause", 1200), ("dtmf", "0")], end="wait_bye", bye_timeout=150000,
+                                  caller="0922[call_number]", name="fifty")
+    result = sipp.call(real_pbx.site.ports.sip, scenario, calls=50, concurrent=12, rate=4, timeout=240)
+    assert result.successful == 50, str(result)
+    tickets = [wait_closed(real_pbx.site, f"0922{n}")[0] for n in range(1, 51)]
+    time.sleep(1.5)  # the last AgentComplete events reach the engine and its writer
+    after, completed_after = stats(), queue_params()
+
+    def delta(key):
+        return after["queues"]["operator"][key] - before["queues"].get("operator", {}).get(key, 0)
+
+    answered = sum(1 for t in tickets if t["agent"])
+    assert delta("offered") == 50 and delta("answered") == answered == 50
+    assert delta("abandoned") == sum(t["abandoned"] for t in tickets) == 0
+    assert completed_after - completed_before == answered  # app_queue's own counter agrees
+    for key in ("offered", "answered", "abandoned"):  # tickets agree with app_queue's queue_log
+        logged = after["queue_log"]["operator"][key] - before["queue_log"].get("operator", {}).get(key, 0)
+        assert logged == delta(key), (key, after["queue_log"], before["queue_log"])
+    calls = sum(a["calls"] for a in after["agents"].values()) - sum(a["calls"] for a in before["agents"].values())
+    assert calls == 50
+    assert after["queues"]["operator"]["service_level"] is not None
+    busy = [ext for ext, a in after["agents"].items() if a["states_s"].get("talking")]
+    assert len(busy) >= 3  # the calls were spread over the agents

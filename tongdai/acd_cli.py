@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from acd import stats
 from acd.desk import PAUSE_REASONS, AgentDesk, DeskError, seed_demo_agents
 from acd.phones import SPY_OPTIONS
 from acd.service import ami_client
+from asterisk_conf import Layout
 from db import store
 from db.models import AgentState
 from tongdai.config import Site
@@ -114,6 +119,32 @@ async def _transfer(site: Site, args) -> int:
     return 0
 
 
+def cmd_stats(site: Site, args) -> int:
+    day = date.fromisoformat(args.date) if args.date else datetime.now(ZoneInfo(site.timezone)).date()
+    data = stats.report(_db(site), Layout.for_site(site).log / "queue_log", day, site.timezone)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return 0
+    head = f"{'':<14} {'offered':>7} {'answered':>8} {'abandoned':>9} {'SL':>6} {'ASA s':>6} {'AHT s':>6} {'longest':>7}"
+    for title in ("queues", "fields"):
+        print(f"{title} on {data['date']} (service level: answered within {data['service_level_s']} s)")
+        print(head)
+        for name, f in data[title].items():
+            sl = f"{f['service_level']:.0%}" if f["service_level"] is not None else "-"
+            print(f"{name:<14} {f['offered']:>7} {f['answered']:>8} {f['abandoned']:>9} {sl:>6} "
+                  f"{f['asa_s'] if f['asa_s'] is not None else '-':>6} {f['aht_s'] if f['aht_s'] is not None else '-':>6} "
+                  f"{f['longest_wait_s']:>7}")
+        print()
+    print(f"{'agent':<6} {'calls':>5} {'talk s':>7}  time per state (s); pauses by reason (s)")
+    for name, a in data["agents"].items():
+        states = " ".join(f"{k}={v}" for k, v in a["states_s"].items())
+        pauses = " ".join(f"{k}={v}" for k, v in a["pauses_s"].items())
+        print(f"{name:<6} {a['calls']:>5} {a['talk_s']:>7}  {states}{'; ' + pauses if pauses else ''}")
+    for m in data["mismatches"]:
+        print(f"warning: tickets and queue_log differ: {m}")
+    return 0
+
+
 def cmd_agents(site: Site, args) -> int:
     return asyncio.run(_agents(site, args))
 
@@ -145,6 +176,11 @@ def add_parsers(sub) -> None:
     s.add_argument("agent")
     s.add_argument("--from", dest="supervisor", required=True, help="supervisor seat, e.g. 201")
     s.set_defaults(func=cmd_supervise)
+
+    st = sub.add_parser("stats", help="per queue, field and agent statistics for a day")
+    st.add_argument("--date", help="YYYY-MM-DD, site-local (default: today)")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_stats)
 
     t = sub.add_parser("transfer", help="blind-transfer an agent's caller to 113/114/115")
     t.add_argument("seat", help="the agent's endpoint, e.g. PJSIP/agent103")

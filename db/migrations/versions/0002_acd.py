@@ -13,14 +13,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("tickets") as t:
-        t.add_column(sa.Column("agent", sa.String(16)))
-        t.add_column(sa.Column("queue_joined_at", sa.DateTime))
-        t.add_column(sa.Column("agent_answered_at", sa.DateTime))
-        t.add_column(sa.Column("wait_s", sa.Integer))
-        t.add_column(sa.Column("talk_s", sa.Integer))
-        t.add_column(sa.Column("abandoned", sa.Boolean, nullable=False, server_default=sa.false()))
-        t.add_column(sa.Column("abandon_position", sa.Integer))
+    # plain ADD COLUMN: a batch (copy-and-move) rebuild would trip the ticket_events foreign key
+    for column in (sa.Column("agent", sa.String(16)), sa.Column("queue_joined_at", sa.DateTime),
+                   sa.Column("agent_answered_at", sa.DateTime), sa.Column("wait_s", sa.Integer),
+                   sa.Column("talk_s", sa.Integer),
+                   sa.Column("abandoned", sa.Boolean, nullable=False, server_default=sa.false()),
+                   sa.Column("abandon_position", sa.Integer)):
+        op.add_column("tickets", column)
     op.create_table(
         "agents",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -59,7 +58,5 @@ def downgrade() -> None:
     op.drop_table("audit")
     op.drop_table("agent_states")
     op.drop_table("agents")
-    with op.batch_alter_table("tickets") as t:
-        for c in ("abandon_position", "abandoned", "talk_s", "wait_s", "agent_answered_at", "queue_joined_at",
-                  "agent"):
-            t.drop_column(c)
+    for c in ("abandon_position", "abandoned", "talk_s", "wait_s", "agent_answered_at", "queue_joined_at", "agent"):
+        op.drop_column("tickets", c)
