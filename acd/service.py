@@ -114,6 +114,12 @@ class Acd:
             log.error("automatic pause of agent %s failed: %s", agent, err)
 
     def _ticket_facts(self, name: str, e: Frame) -> None:
+        if name == "BlindTransfer":  # an agent's phone transferred the caller (SIP REFER)
+            ticket = self.book.handle(e.get("TransfereeUniqueid", ""))
+            if ticket:
+                ticket.event("transfer", to=e.get("Extension"), by=e.get("TransfererChannel", "").rsplit("-", 1)[0],
+                             via="phone")
+            return
         ticket = self.book.handle(e.get("Uniqueid", ""))
         if ticket is None:
             return

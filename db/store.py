@@ -91,3 +91,16 @@ def add_audit(engine: Engine, actor: str, action: str, target: str | None = None
         s.add(row)
         s.flush()
         return row.id
+
+
+def add_call_event(engine: Engine, uniqueid: str, kind: str, detail: dict | None = None) -> str | None:
+    """An event on the ticket of call `uniqueid` (from outside the engine); returns its code."""
+    from db.models import TicketEvent
+    from db.writer import utcnow
+    with Session(engine) as s, s.begin():
+        ticket = s.scalar(select(Ticket).join(Call).where(Call.uniqueid == uniqueid))
+        if ticket is None:
+            return None
+        s.add(TicketEvent(ticket_id=ticket.id, at=utcnow(), kind=kind,
+                          detail=json.dumps(detail, ensure_ascii=False) if detail else None))
+        return ticket.code

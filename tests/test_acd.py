@@ -243,3 +243,24 @@ def test_stats_on_fifty_calls_match_tickets_queue_log_and_app_queue(real_pbx, ac
     assert after["queues"]["operator"]["service_level"] is not None
     busy = [ext for ext, a in after["agents"].items() if a["states_s"].get("talking")]
     assert len(busy) >= 3  # the calls were spread over the agents
+
+
+def test_agent_transfers_the_caller_to_115_from_the_cli(real_pbx, acd, workdir, ami):
+    acd("agent103", answer_after=200, hangup_after=20000)
+    ambulance = sipp.Phone(workdir / "115", "115", port=real_pbx.site.trunk.port, answer_after=200,
+                           hangup_after=2000)
+    cli(real_pbx.site, "agents", "login", "103")
+    caller = threading.Thread(target=operator_call, args=(real_pbx, workdir, "0921000050"))
+    caller.start()
+    try:
+        connect = ami.wait_event("AgentConnect", MemberName="103", timeout=30)
+        out = cli(real_pbx.site, "transfer", "PJSIP/agent103", "115").stdout
+        assert "transferred to 115" in out
+        ami.wait_event("DialBegin", Uniqueid=connect["Uniqueid"], DialString="115@trunk", timeout=15)
+    finally:
+        caller.join()
+        ambulance.stop()
+    [t] = wait_closed(real_pbx.site, "0921000050")
+    transfer = [e for e in t["events"] if e["kind"] == "transfer"]
+    assert transfer and transfer[0]["detail"] == {"to": "115", "by": "agent103", "via": "agent"}
+    assert ambulance.answered() == 1

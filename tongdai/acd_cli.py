@@ -115,7 +115,9 @@ async def _transfer(site: Site, args) -> int:
     if reply.get("Response") != "Success":
         raise CliError(f"Redirect: {reply.get('Message')}")
     store.add_audit(db, args.seat, "transfer", target=args.number, call=caller["Uniqueid"], detail={"via": "cli"})
-    print(f"{caller['Channel']} transferred to {args.number}")
+    code = store.add_call_event(db, caller["Uniqueid"], "transfer",
+                                {"to": args.number, "by": args.seat.removeprefix("PJSIP/"), "via": "agent"})
+    print(f"{caller['Channel']} (ticket {code or '-'}) transferred to {args.number}")
     return 0
 
 
