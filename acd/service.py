@@ -44,6 +44,8 @@ class Acd:
         self.uptime: int | None = None
         self.restarts = 0
         self.synced = asyncio.Event()
+        self.waiting: dict[str, set[str]] = {}  # queue -> uniqueids of callers waiting
+        self.holdtime: dict[str, float] = {}  # queue -> smoothed wait before an agent answered
         self.tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -82,6 +84,12 @@ class Acd:
     async def resync(self, client: AmiClient) -> None:
         self.synced.clear()
         members = await client.action_list("QueueStatus")
+        self.waiting = {}
+        for m in members:
+            if m.get("Event") == "QueueEntry":
+                self.waiting.setdefault(m.get("Queue", ""), set()).add(m.get("Uniqueid", ""))
+            elif m.get("Event") == "QueueParams" and int(m.get("Holdtime", "0") or 0):
+                self.holdtime[m.get("Queue", "")] = float(m["Holdtime"])
         self._persist(self.board.resync(members, time.time()))
         names = {m.get("Name", "") for m in members if m.get("Event") == "QueueMember"}
         try:
@@ -100,12 +108,31 @@ class Acd:
                 log.warning("Asterisk restarted (uptime %d s); agents are restored from the database", uptime)
             self.uptime = uptime
             return
+        self._queue_picture(name, e)
         changes, requests = self.board.apply(e, time.time())
         self._persist(changes)
         for r in requests:
             log.warning("agent %s did not answer %d calls in a row: paused (%s)", r.member, AUTOPAUSE_AFTER, r.reason)
             asyncio.create_task(self._pause(r.member, r.reason))
         self._ticket_facts(name, e)
+
+    def _queue_picture(self, name: str, e: Frame) -> None:
+        queue, uid = e.get("Queue", ""), e.get("Uniqueid", "")
+        if name == "QueueCallerJoin":
+            self.waiting.setdefault(queue, set()).add(uid)
+        elif name in ("QueueCallerLeave", "QueueCallerAbandon"):
+            self.waiting.get(queue, set()).discard(uid)
+        elif name == "AgentConnect":
+            hold = float(e.get("HoldTime", "0") or 0)
+            self.holdtime[queue] = (self.holdtime.get(queue, hold) * 3 + hold) / 4  # as app_queue smooths it
+
+    def queue_info(self, queue: str) -> tuple[int, int]:
+        """(callers waiting now, expected wait in seconds) for the IVR's announcement."""
+        waiting = len(self.waiting.get(queue, ()))
+        return waiting, int(self.holdtime.get(queue, 60) * (waiting + 1) / max(1, self._agents_in(queue)))
+
+    def _agents_in(self, queue: str) -> int:
+        return sum(1 for state, _, queues in self.board.picture().values() if queue in queues and state != "paused")
 
     async def _pause(self, agent: str, reason: str) -> None:
         try:

@@ -27,6 +27,7 @@ class Context:
     tree: MenuTree
     tickets: TicketBook
     clock: Callable[[], datetime]  # local time at the site
+    queue_info: Callable[[str], tuple[int, int]] = lambda queue: (0, 0)  # (callers waiting, expected wait s)
 
 
 class HotlineCall:
@@ -115,9 +116,25 @@ class HotlineCall:
         await self.say_ticket()
         await self._join(name)
 
+    async def announce(self, name: str) -> None:
+        """Position and expected wait, in the caller's language, when someone is ahead."""
+        call = self.call
+        waiting, expected = self.ctx.queue_info(name)
+        if waiting < 1:
+            return
+        await call.play(call.prompt("queue-position"))
+        for digit in str(waiting + 1):
+            await call.play(call.prompt(f"digits/{digit}"))
+        minutes = max(1, round(expected / 60))
+        await call.play(call.prompt("queue-wait"))
+        for digit in str(minutes):
+            await call.play(call.prompt(f"digits/{digit}"))
+        await call.play(call.prompt("minutes"))
+
     async def _join(self, name: str) -> None:
         call, ticket = self.call, self.ticket
         queue = next(q for q in self.site.queues if q.name == name)
+        await self.announce(name)
         self.at = f"queue:{name}"
         ticket.event("queue", queue=name, step="join")
         await call.execute("Queue", f"{name},t,,,{queue.max_wait}")

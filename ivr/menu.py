@@ -40,7 +40,8 @@ SERVICES = ("police", "fire", "ambulance")
 # prompts the engine and the dialplan play besides the menus' own
 SYSTEM_PROMPTS = ("welcome", "closed", "invalid", "sorry-busy", "goodbye", "ticket-number", "fallback-menu",
                   "transferring", "please-hold", *(f"emergency-{s}-guide" for s in SERVICES),
-                  "agent-logged-in", "agent-logged-out", "agent-paused", "agent-ready", "agent-error")
+                  "agent-logged-in", "agent-logged-out", "agent-paused", "agent-ready", "agent-error",
+                  "queue-position", "queue-wait", "minutes")
 
 
 @dataclass(frozen=True)

@@ -138,3 +138,23 @@ async def test_500_concurrent_sessions_each_leave_a_ticket(hotline):
     done = [t for t in tickets if t.call.uniqueid in ids]
     assert len(done) == 500 and all(t.field == "trees" for t in done)
     assert hotline.server.active == 0
+
+
+async def test_position_and_expected_wait_are_announced_when_callers_wait(tmp_path):
+    site = make_site(tmp_path)
+    db = store.connect(site.paths.database_url)
+    store.migrate(db)
+    book = TicketBook(db, site.hotline, site.timezone, tmp_path / "spool.jsonl")
+    await book.start()
+    ctx = flows.Context(site, load_menu(site), book, lambda: OPEN, lambda queue: (2, 170))
+    server = FastAgiServer({"ivr": functools.partial(flows.hotline, ctx)}, site.paths.sounds, port=0)
+    await server.start()
+    pbx = ScriptedAsterisk(["0"])
+    await pbx.run(server.port)
+    await server.close()
+    await book.close()
+    streams = [c.split('"')[1].split("/sounds/")[1] for c in pbx.commands if c.startswith("STREAM")]
+    i = streams.index("vi/queue-position")
+    assert streams[i:i + 5] == ["vi/queue-position", "vi/digits/3", "vi/queue-wait", "vi/digits/3", "vi/minutes"]
+    assert pbx.commands.index('EXEC Queue "operator,t,,,300"') > pbx.commands.index(
+        next(c for c in pbx.commands if "minutes" in c))

@@ -26,7 +26,7 @@ class Engine:
         self.db = store.connect(site.paths.database_url)
         self.tickets = TicketBook(self.db, site.hotline, site.timezone, site.paths.data / "pending-tickets.jsonl")
         self.acd = Acd(site, self.db, self.tickets)
-        ctx = flows.Context(site, self.tree, self.tickets, functools.partial(hours.now, site))
+        ctx = flows.Context(site, self.tree, self.tickets, functools.partial(hours.now, site), self.acd.queue_info)
         routes = {"ivr": functools.partial(flows.hotline, ctx),
                   "agent": functools.partial(phones.agent_codes, self.acd.desk),
                   "supervisor": functools.partial(phones.supervisor_codes, self.acd.desk, self.tickets)}

@@ -14,14 +14,16 @@ _ids = itertools.count(1)
 
 class ScriptedAsterisk:
     def __init__(self, keys: list[str | None], hangup_at: int | None = None, caller: str = "0901",
-                 variables: dict[str, str] | None = None):
+                 variables: dict[str, str] | None = None, script: str = "ivr?province=demo",
+                 channel: str = "PJSIP/caller-00000000"):
         self.keys = list(keys)
         self.hangup_at = hangup_at
         self.variables = {"QUEUESTATUS": "TIMEOUT", "DIALSTATUS": "ANSWER", **(variables or {})}
         self.uniqueid = f"1795000000.{next(_ids)}"
         base = agi_sessions("agi_session_basic.txt")[0].environment
-        self.environment = [line.replace("1795391208.0", self.uniqueid).replace("agi_callerid: 0901",
-                                                                                 f"agi_callerid: {caller}")
+        self.environment = [line.replace("1795391208.0", self.uniqueid)
+                            .replace("agi_callerid: 0901", f"agi_callerid: {caller}")
+                            .replace("ivr?province=demo", script).replace("PJSIP/caller-00000000", channel)
                             for line in base]
         self.commands: list[str] = []
         self.dead = False

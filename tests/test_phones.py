@@ -1,0 +1,84 @@
+"""Feature codes from agent phones, against a scripted PBX and the capture-driven fake AMI."""
+import functools
+
+import pytest
+
+from acd import phones
+from acd.ami import AmiClient
+from acd.desk import AgentDesk, seed_demo_agents
+from agi_scripts.server import FastAgiServer
+from db import store
+from db.writer import TicketBook
+from tests.harness.fake_pbx import ScriptedAsterisk
+from tests.harness.site import make_site
+from tests.harness.transcripts import FakeAmi
+from tongdai.secrets import load_or_create, site_secret_names
+
+
+@pytest.fixture
+async def desk(tmp_path):
+    site = make_site(tmp_path)
+    db = store.connect(site.paths.database_url)
+    store.migrate(db)
+    seed_demo_agents(site, db)
+    fake = FakeAmi("ami_queue_call_and_actions.txt")
+    await fake.start()
+    ami = AmiClient("127.0.0.1", fake.port, "tongdai", "secret")
+    await ami.connect()
+    book = TicketBook(db, site.hotline, site.timezone, tmp_path / "spool.jsonl")
+    await book.start()
+    desk = AgentDesk(site, db, ami)
+    server = FastAgiServer({"agent": functools.partial(phones.agent_codes, desk),
+                            "supervisor": functools.partial(phones.supervisor_codes, desk, book)},
+                           site.paths.sounds, port=0)
+    await server.start()
+
+    async def dial(script, channel="PJSIP/agent103-00000001"):
+        pbx = ScriptedAsterisk([], script=script, channel=channel)
+        await pbx.run(server.port)
+        return pbx
+
+    dial.desk, dial.fake, dial.site, dial.book, dial.db = desk, fake, site, book, db
+    yield dial
+    await server.close()
+    await ami.close()
+    await fake.close()
+    await book.close()
+
+
+async def test_login_with_pin_at_this_phone_then_pause_and_logout(desk):
+    pin = load_or_create(desk.site.paths.secrets, site_secret_names(desk.site))["pin101"]
+    pbx = await desk(f"agent?code=11&digits={pin}")
+    agent = await desk.desk.agent("101")
+    assert agent.seat == "PJSIP/agent103"  # agent 101 sits at seat agent103
+    adds = [a for a in desk.fake.actions if a["Action"] == "QueueAdd"]
+    assert {a["Queue"] for a in adds} == {"operator", "admin", "incidents"}
+    assert all(a["Interface"] == "PJSIP/agent103" and a["MemberName"] == "101" for a in adds)
+    assert any("agent-logged-in" in c for c in pbx.commands) and pbx.commands[-1] == 'SET VARIABLE TONGDAI_DONE "1"'
+
+    await desk("agent?code=13&digits=2")
+    assert (await desk.desk.agent("101")).pause_reason == "lunch"
+    pause = [a for a in desk.fake.actions if a["Action"] == "QueuePause"][-1]
+    assert (pause["Interface"], pause["Paused"], pause["Reason"]) == ("PJSIP/agent103", "true", "lunch")
+
+    await desk("agent?code=12")
+    assert (await desk.desk.agent("101")).seat is None
+
+
+async def test_wrong_pin_is_refused_with_a_prompt(desk):
+    pbx = await desk("agent?code=11&digits=000000000")
+    assert any("agent-error" in c for c in pbx.commands)
+    assert not [a for a in desk.fake.actions if a["Action"] == "QueueAdd"]
+
+
+async def test_supervisor_listen_spies_and_is_audited(desk):
+    await desk.desk.login("102", "PJSIP/agent102")
+    pbx = await desk("supervisor?mode=listen&agent=102", channel="PJSIP/supervisor201-00000002")
+    assert 'EXEC ChanSpy "PJSIP/agent102,q"' in pbx.commands
+    await desk.book.flush()
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+    from db.models import Audit
+    with Session(desk.db) as s:
+        [row] = s.scalars(select(Audit)).all()
+    assert (row.actor, row.action, row.target) == ("supervisor201", "listen", "102") and row.ended_at
