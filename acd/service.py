@@ -108,6 +108,9 @@ class Acd:
                 log.warning("Asterisk restarted (uptime %d s); agents are restored from the database", uptime)
             self.uptime = uptime
             return
+        if name == "ChanSpyStop":  # close the audit row of a listen/whisper/barge started from the CLI
+            spyer = e.get("SpyerChannel", "").removeprefix("PJSIP/").rsplit("-", 1)[0]
+            self.book.audit_end_by(spyer, ("listen", "whisper", "barge"))
         self._queue_picture(name, e)
         changes, requests = self.board.apply(e, time.time())
         self._persist(changes)

@@ -144,6 +144,10 @@ class TicketBook:
     def audit_end(self, key: str) -> None:
         self.push(Op("audit_end", key, utcnow().isoformat()))
 
+    def audit_end_by(self, actor: str, actions: tuple[str, ...]) -> None:
+        """End the actor's open audit rows of these actions (e.g. a spy started from the CLI)."""
+        self.push(Op("audit_end_by", actor, utcnow().isoformat(), {"actions": list(actions)}))
+
     def push(self, op: Op) -> None:
         self.pending.append(op)
         self._kick()
@@ -209,6 +213,10 @@ class TicketBook:
                     s.add(row)
                     s.flush()
                     self.audits[op.code] = row.id
+                    continue
+                if op.kind == "audit_end_by":
+                    s.execute(update(Audit).where(Audit.actor == op.code, Audit.ended_at.is_(None),
+                                                  Audit.action.in_(op.data["actions"])).values(ended_at=at))
                     continue
                 if op.kind == "audit_end":
                     if op.code in self.audits:

@@ -155,6 +155,12 @@ def test_supervisor_listen_from_the_cli(real_pbx, acd, workdir, ami):
     with Session(db) as s:
         [row] = [r for r in s.scalars(select(Audit).where(Audit.action == "listen"))]
     assert (row.actor, row.target) == ("supervisor201", "106") and row.at <= datetime.utcnow()
+    deadline = time.monotonic() + 10
+    while row.ended_at is None and time.monotonic() < deadline:  # ChanSpyStop closes it
+        time.sleep(0.3)
+        with Session(db) as s:
+            row = s.get(Audit, row.id)
+    assert row.ended_at is not None
 
 
 def test_engine_reconnects_after_the_ami_connection_is_cut_and_resyncs(real_pbx, workdir, ami):
