@@ -69,8 +69,9 @@ class Layout:
         return self.conf / "asterisk.conf"
 
     def writable(self) -> tuple[Path, ...]:
-        """Directories Asterisk writes to."""
-        return (self.run, self.log, self.db, self.spool, self.recordings)
+        """Directories Asterisk writes to (MixMonitor and RECORD FILE write into the spool)."""
+        return (self.run, self.log, self.db, self.spool, self.spool / "monitor", self.spool / "closed",
+                self.spool / "voicemail", self.recordings)
 
 
 @dataclass(frozen=True)

@@ -117,3 +117,41 @@ class Audit(Base):
     call: Mapped[str | None] = mapped_column(String(64))  # uniqueid
     detail: Mapped[str | None] = mapped_column(Text)
     ended_at: Mapped[datetime | None]
+
+
+class Recording(Base):
+    """A closed audio file in the recordings store, linked to its ticket."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # call | voicemail | callback
+    path: Mapped[str] = mapped_column(String(255))  # relative to the recordings store
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    bytes: Mapped[int]
+    duration_s: Mapped[float | None]
+    status: Mapped[str] = mapped_column(String(16))  # ok | flagged | purged
+    flag: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    purged_at: Mapped[datetime | None]
+
+
+class Callback(Base):
+    """A citizen to call back: from a voicemail or a callback offer in the queue."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    number: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    queue: Mapped[str | None] = mapped_column(String(32))
+    queued_at: Mapped[datetime]  # the caller's original place in line
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | claimed | done | unreachable
+    claimed_by: Mapped[str | None] = mapped_column(String(16))
+    claimed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    updated_at: Mapped[datetime]

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db import store
-from db.models import AgentState, Audit, Call, Ticket, TicketEvent
+from db.models import AgentState, Audit, Call, Callback, Recording, Ticket, TicketEvent
 
 log = logging.getLogger("tongdai.tickets")
 BATCH = 500
@@ -81,6 +81,8 @@ class TicketBook:
         self.ids: dict[str, tuple[int, int]] = {}  # code -> (ticket id, call id), once written
         self.codes: dict[str, str] = {}  # uniqueid -> ticket code, for events that come over AMI
         self.audits: dict[str, int] = {}
+        self.closing = False
+        self.stopping = asyncio.Event()
         self.failures = 0
         self.task: asyncio.Task | None = None
 
@@ -148,6 +150,15 @@ class TicketBook:
         """End the actor's open audit rows of these actions (e.g. a spy started from the CLI)."""
         self.push(Op("audit_end_by", actor, utcnow().isoformat(), {"actions": list(actions)}))
 
+    def recording(self, code: str, kind: str, stored) -> None:
+        self.push(Op("recording", code, utcnow().isoformat(), {"kind": kind, "path": stored.path,
+                                                              "sha256": stored.sha256, "bytes": stored.bytes,
+                                                              "duration_s": stored.duration_s, "flag": stored.flag}))
+
+    def callback(self, code: str, number: str, language: str, due_at: datetime, queue: str | None = None) -> None:
+        self.push(Op("callback", code, utcnow().isoformat(), {"number": number, "language": language,
+                                                             "queue": queue, "due_at": due_at.isoformat()}))
+
     def push(self, op: Op) -> None:
         self.pending.append(op)
         self._kick()
@@ -158,11 +169,13 @@ class TicketBook:
         self.wake.set()
 
     async def _run(self) -> None:
+        """Write batches until closed. A write in progress is never interrupted: at shutdown
+        the loop ends after it, so nothing is both written and spooled."""
         delay = 0.5
-        while True:
+        while not self.closing:
             await self.wake.wait()
             self.wake.clear()
-            while self.pending:
+            while self.pending and not self.closing:
                 batch = self.pending[:BATCH]
                 try:
                     ids = await asyncio.to_thread(self._write, batch)
@@ -170,13 +183,17 @@ class TicketBook:
                     self.failures += 1
                     log.warning("database write failed (%d operations waiting, retry in %.1f s): %s",
                                 len(self.pending), delay, str(e).splitlines()[0])
-                    await asyncio.sleep(delay)
+                    try:
+                        await asyncio.wait_for(self.stopping.wait(), delay)
+                    except asyncio.TimeoutError:
+                        pass  # back-off over: try again
                     delay = min(delay * 2, 10)
                     continue
                 delay = 0.5
                 self.ids.update(ids)
                 del self.pending[:len(batch)]
-            self.idle.set()
+            if not self.pending:
+                self.idle.set()
 
     def _write(self, batch: list[Op]) -> dict[str, tuple[int, int]]:
         ids: dict[str, tuple[int, int]] = {}
@@ -223,7 +240,17 @@ class TicketBook:
                         s.execute(update(Audit).where(Audit.id == self.audits.pop(op.code)).values(ended_at=at))
                     continue
                 tid, cid = ids.get(op.code) or self.ids.get(op.code) or self._lookup(s, op.code)
-                if op.kind == "event":
+                if op.kind == "recording":
+                    d = op.data
+                    s.add(Recording(ticket_id=tid, kind=d["kind"], path=d["path"], sha256=d["sha256"], bytes=d["bytes"],
+                                    duration_s=d["duration_s"], status="flagged" if d["flag"] else "ok",
+                                    flag=d["flag"], created_at=at))
+                elif op.kind == "callback":
+                    d = op.data
+                    s.add(Callback(ticket_id=tid, number=d["number"], language=d["language"], queue=d["queue"],
+                                   queued_at=at, due_at=datetime.fromisoformat(d["due_at"]), attempts=0,
+                                   state="pending", updated_at=at))
+                elif op.kind == "event":
                     s.add(TicketEvent(ticket_id=tid, at=at, kind=op.data["kind"],
                                       detail=json.dumps(op.data["detail"], ensure_ascii=False)
                                       if op.data["detail"] else None))
@@ -251,8 +278,11 @@ class TicketBook:
 
     async def close(self, timeout: float = 10) -> None:
         written = await self.flush(timeout)
+        self.closing = True
+        self.stopping.set()
+        self.wake.set()
         if self.task:
-            self.task.cancel()
+            await self.task
         if not written and self.pending:
             self.spool.parent.mkdir(parents=True, exist_ok=True)
             with self.spool.open("a") as f:

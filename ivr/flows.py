@@ -6,16 +6,19 @@ the FastAGI server); the `finally` here still closes the ticket.
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 
 from agi_scripts.commands import DIGITS
 from db.writer import TicketBook, TicketHandle
-from ivr import hours
+from ivr import hours, phone
 from ivr.call import Call
 from ivr.menu import Action, MenuTree
 from ivr.navigator import State, press
+from recordings import store as recording
 from tongdai.config import Site
 
 GIVE_UP = {"TIMEOUT", "JOINEMPTY", "LEAVEEMPTY", "JOINUNAVAIL", "LEAVEUNAVAIL", "FULL"}
@@ -39,6 +42,8 @@ class HotlineCall:
         call.log.extra["ticket"] = self.ticket.code
         self.at = "greeting"
         self.status = "closed"
+        self.voicemail_file: Path | None = None
+        self.callback_to: str | None = None
 
     async def run(self) -> None:
         call, ticket = self.call, self.ticket
@@ -47,6 +52,8 @@ class HotlineCall:
             ticket.answered()
             ticket.event("answer", caller=call.caller_number)
             await call.set("__TONGDAI_TICKET", ticket.code)
+            await call.set("AUDIOHOOK_INHERIT(MixMonitor)", "yes")  # the recording follows transfers
+            await call.execute("MixMonitor", recording.mixmonitor_args(self.site, ticket.code))
             ticket.call(linkedid=await call.get("CHANNEL(linkedid)"))
             if hours.is_open(self.site, self.ctx.clock()):
                 state = State(self.tree.start)
@@ -62,6 +69,7 @@ class HotlineCall:
             await self.perform(action)
             await call.complete()
         finally:
+            await self.schedule_callback()
             ticket.event("hangup", by="caller" if call.channel.hung_up else "hotline", at=self.at)
             ticket.close(self.status, language=call.language)
             call.log.info("call ended at %s", self.at)
@@ -91,6 +99,8 @@ class HotlineCall:
             await self.emergency(action.service)
         elif action.kind == "goodbye":
             await call.play(call.prompt("goodbye"))
+        elif action.kind == "voicemail":
+            await self.voicemail()
         elif action.kind == "info":
             ticket.update(kind="info", field=action.field, queue=action.queue)
             await call.play(call.prompt(action.prompt))
@@ -103,6 +113,51 @@ class HotlineCall:
         else:  # operator
             ticket.update(kind="operator", queue="operator")
             await self.queue("operator")
+
+    async def callback_number(self) -> str | None:
+        """The caller's number if it is a valid Vietnamese number, else one keyed in and confirmed."""
+        call = self.call
+        if phone.valid(call.caller_number):
+            return phone.national(call.caller_number)
+        for _ in range(self.tree.retries):
+            digits = await call.ask(call.prompt("enter-number"), 10000, 12)
+            if not phone.valid(digits):
+                self.ticket.event("invalid", menu="callback-number", digits=digits)
+                continue
+            for d in digits:
+                await call.play(call.prompt(f"digits/{d}"))
+            if await call.menu_key(call.prompt("confirm-number"), self.tree.timeout_ms) == "1":
+                return phone.national(digits)
+        return None
+
+    async def voicemail(self) -> None:
+        """After hours: a message after the tone, then a callback at the next opening."""
+        call, ticket = self.call, self.ticket
+        self.at = "voicemail"
+        self.callback_to = await self.callback_number()
+        path = recording.monitor_dir(self.site).parent / "voicemail" / f"{ticket.code}-vm"
+        ticket.event("voicemail", step="record", number=self.callback_to)
+        self.voicemail_file = path.with_suffix(".wav")
+        await call.play(call.prompt("leave-message"))
+        await call.record(str(path), max_ms=120000, silence_s=5)
+        await call.play(call.prompt("callback-scheduled"))
+
+    async def schedule_callback(self) -> None:
+        """Keep the message and schedule the callback, even when the caller hung up while recording."""
+        wav = self.voicemail_file
+        if wav is None or not wav.exists():
+            return
+        stored = await asyncio.to_thread(recording.take, self.site, wav, datetime.now(timezone.utc))
+        self.ticket.book.recording(self.ticket.code, "voicemail", stored)
+        number = self.callback_to
+        if not number:
+            self.ticket.event("callback", step="impossible", reason="no valid number")
+            return
+        due = hours.next_opening(self.site, self.ctx.clock())
+        self.ticket.book.callback(self.ticket.code, number, self.call.language, due.astimezone(timezone.utc)
+                                  .replace(tzinfo=None))
+        self.ticket.event("callback", step="scheduled", number=number, due=due.isoformat(timespec="minutes"))
+        self.status = "callback_pending"
 
     async def say_ticket(self) -> None:
         call = self.call

@@ -2,7 +2,7 @@
 on the site's extra closed days."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,22 @@ def is_open(site: Site, when: datetime) -> bool:
         return False
     minute = when.hour * 60 + when.minute
     return hours[0] <= minute < hours[1]
+
+
+def next_opening(site: Site, when: datetime) -> datetime:
+    """`when` itself if the hotline is open then, else the start of its next opening hours
+    (closed weekdays, Tết and other holidays skipped). Local time in, local time out."""
+    for offset in range(0, 60):
+        day = (when + timedelta(days=offset)).date()
+        hours = site.hours[day.weekday()]
+        if hours is None or holiday_name(site, day):
+            continue
+        start = datetime.combine(day, time(hours[0] // 60, hours[0] % 60), when.tzinfo)
+        if offset == 0 and is_open(site, when):
+            return when
+        if start >= when:
+            return start
+    raise ValueError("the hotline is not open on any of the next 60 days")
 
 
 def _clock(minutes: int, lang: str) -> str:

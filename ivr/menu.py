@@ -32,7 +32,7 @@ from tongdai.config import ConfigError, Site
 DIGITS = "0123456789*#"
 ACTIONS = {  # action -> keys it needs (besides "action")
     "menu": ("menu",), "info": ("prompt", "queue"), "report": ("field",), "emergency": ("service",),
-    "operator": (), "language": ("language",), "repeat": (), "goodbye": (),
+    "operator": (), "language": ("language",), "repeat": (), "goodbye": (), "voicemail": (),
 }
 OPTIONAL = {"info": ("field",)}
 LANGUAGES = ("vi", "en")
@@ -41,7 +41,8 @@ SERVICES = ("police", "fire", "ambulance")
 SYSTEM_PROMPTS = ("welcome", "closed", "invalid", "sorry-busy", "goodbye", "ticket-number", "fallback-menu",
                   "transferring", "please-hold", *(f"emergency-{s}-guide" for s in SERVICES),
                   "agent-logged-in", "agent-logged-out", "agent-paused", "agent-ready", "agent-error",
-                  "queue-position", "queue-wait", "minutes")
+                  "queue-position", "queue-wait", "minutes", "leave-message", "enter-number", "confirm-number",
+                  "callback-scheduled")
 
 
 @dataclass(frozen=True)

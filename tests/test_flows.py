@@ -1,10 +1,12 @@
 """The hotline flow against a scripted Asterisk: ticket rows are the outcome."""
 import functools
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from agi_scripts.server import FastAgiServer
+from asterisk_conf import render
 from db import store
 from db.writer import TicketBook
 from ivr import flows
@@ -12,13 +14,15 @@ from ivr.menu import load_menu
 from tests.harness.fake_pbx import ScriptedAsterisk
 from tests.harness.site import make_site
 
-OPEN = datetime(2026, 11, 25, 9, 0)
-NIGHT = datetime(2026, 11, 25, 22, 0)
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+OPEN = datetime(2026, 11, 25, 9, 0, tzinfo=VN)
+NIGHT = datetime(2026, 11, 25, 22, 0, tzinfo=VN)
 
 
 @pytest.fixture
 async def hotline(tmp_path):
     site = make_site(tmp_path)
+    render(site)  # the spool directories Asterisk writes into
     db = store.connect(site.paths.database_url)
     store.migrate(db)
     book = TicketBook(db, site.hotline, site.timezone, tmp_path / "spool.jsonl")
@@ -102,13 +106,25 @@ async def test_emergency_transfer_failure_tells_the_number(hotline):
     assert any("emergency-fire-guide" in c for c in pbx.commands)
 
 
-async def test_after_hours_plays_hours_and_offers_emergency(hotline):
+async def test_after_hours_plays_hours_offers_emergency_and_takes_a_message(hotline):
     hotline.clock["now"] = NIGHT
-    t, pbx = await hotline([None, None, None, None])
-    assert (t["kind"], t["status"]) == ("after_hours", "after_hours")
+    t, pbx = await hotline([None, None, None, None], caller="0905123456")
+    assert (t["kind"], t["status"]) == ("after_hours", "callback_pending")
     streams = [c for c in pbx.commands if c.startswith("STREAM")]
     assert "/vi/closed" in streams[0] and any("closed-menu" in c for c in streams)
-    assert "goodbye" in streams[-1]
+    assert any("leave-message" in c for c in streams) and "callback-scheduled" in streams[-1]
+    assert any(c.startswith("RECORD FILE") and f'{t["code"]}-vm' in c for c in pbx.commands)
+    scheduled = next(e for e in t["events"] if e["kind"] == "callback")["detail"]
+    assert scheduled["number"] == "0905123456" and scheduled["due"].startswith("2026-11-26T07:30")
+    from db.models import Callback, Recording
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+    with Session(hotline.db) as s:
+        [cb] = s.scalars(select(Callback)).all()
+        [rec] = s.scalars(select(Recording).where(Recording.kind == "voicemail")).all()
+    assert (cb.number, cb.state, cb.attempts, cb.language) == ("0905123456", "pending", 0, "vi")
+    assert cb.due_at == datetime(2026, 11, 26, 0, 30)  # 07:30 in Vietnam, stored in UTC
+    assert rec.duration_s == 2.0 and rec.status == "ok" and len(rec.sha256) == 64
     t, pbx = await hotline(["1"])  # emergencies at all hours
     assert (t["kind"], t["service"], t["status"]) == ("emergency", "113", "closed")
 

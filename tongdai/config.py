@@ -118,6 +118,14 @@ class Paths:
 
 
 @dataclass(frozen=True)
+class CallbackSettings:
+    attempts: int  # tries before a callback is closed as unreachable
+    retry_minutes: int
+    window: tuple[int, int]  # minutes of the day when citizens may be called
+    ring_timeout: int  # seconds the citizen's phone rings
+
+
+@dataclass(frozen=True)
 class PbxSettings:
     cache_dir: Path  # where the Debian sid chroot lives when no system Asterisk exists
     verbose: int
@@ -143,6 +151,8 @@ class Site:
     pbx: PbxSettings
     ivr_file: Path = ROOT / "sites" / "demo-ivr.toml"
     menu_retries: int = 3
+    retention_days: int = 365
+    callbacks: CallbackSettings = CallbackSettings(3, 30, (450, 1200), 30)
 
 
 class _Table:
@@ -363,6 +373,20 @@ def site_from_dict(path: Path, data: dict) -> Site:
     )
     d.done()
 
+    r = top.table("recordings")
+    retention = r.get("retention_days", int, 365, _between(1, 3650))
+    r.done()
+
+    c = top.table("callbacks")
+    window_text = c.get("window", str, "07:30-20:00")
+    window = parse_hours(window_text)
+    if not isinstance(window, tuple):
+        raise c.fail("window", f'must be "HH:MM-HH:MM", got {window_text!r}')
+    callbacks = CallbackSettings(c.get("attempts", int, 3, _between(1, 10)),
+                                 c.get("retry_minutes", int, 30, _between(1, 1440)), window,
+                                 c.get("ring_timeout", int, 30, _between(5, 120)))
+    c.done()
+
     x = top.table("pbx")
     pbx = PbxSettings(_path(base, x.get("cache_dir", str, "/var/cache/tongdai")),
                       x.get("verbose", int, 0, _between(0, 10)))
@@ -370,4 +394,5 @@ def site_from_dict(path: Path, data: dict) -> Site:
     top.done()
     return Site(file=path, name=name, province=province, hotline=hotline, timezone=timezone, trunk=trunk,
                 agents=agents, supervisors=supervisors, hours=hours, holidays=hol, fields=fields, queues=queues,
-                emergency=emergency, ports=ports, paths=paths, pbx=pbx, ivr_file=ivr_file, menu_retries=retries)
+                emergency=emergency, ports=ports, paths=paths, pbx=pbx, ivr_file=ivr_file, menu_retries=retries,
+                retention_days=retention, callbacks=callbacks)

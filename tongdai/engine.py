@@ -14,6 +14,7 @@ from db import store
 from db.writer import TicketBook
 from ivr import flows, hours
 from ivr.menu import load_menu
+from recordings.watcher import RecordingWatcher
 from tongdai.config import Site
 
 log = logging.getLogger("tongdai.engine")
@@ -31,6 +32,8 @@ class Engine:
                   "agent": functools.partial(phones.agent_codes, self.acd.desk),
                   "supervisor": functools.partial(phones.supervisor_codes, self.acd.desk, self.tickets)}
         self.agi = FastAgiServer(routes, site.paths.sounds, "127.0.0.1", site.ports.agi)
+        self.recordings = RecordingWatcher(site, self.db, self.tickets)
+        self.tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
         try:
@@ -40,9 +43,12 @@ class Engine:
         await self.tickets.start()
         await self.acd.start()
         await self.agi.start()
+        self.tasks.append(asyncio.create_task(self.recordings.run(), name="recordings"))
 
     async def close(self) -> None:
         await self.agi.close()
+        for task in self.tasks:
+            task.cancel()
         await self.acd.close()
         await self.tickets.close()
         self.db.dispose()

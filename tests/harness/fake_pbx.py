@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import wave
 
 from tests.harness.transcripts import agi_sessions
 
@@ -34,6 +35,17 @@ class ScriptedAsterisk:
             escape = command.rsplit(" ", 1)[1].strip('"')
             key = self.keys.pop(0) if escape and self.keys else None
             return f"200 result={ord(key)} endpos=4000\n" if key else "200 result=0 endpos=16000\n"
+        if command.startswith("RECORD FILE"):  # write what Asterisk would: a closed wav of 2 s
+            path = command.split('"')[1] + ".wav"
+            with wave.open(path, "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(8000)
+                w.writeframes(b"\x00\x10" * 16000)
+            return "200 result=0 (timeout) endpos=16000\n"
+        if command.startswith("GET DATA"):
+            key = self.keys.pop(0) if self.keys else None
+            return f"200 result={key or ''} (timeout)\n"
         if command.startswith("WAIT FOR DIGIT"):
             key = self.keys.pop(0) if self.keys else None
             return f"200 result={ord(key) if key else 0}\n"

@@ -1,0 +1,60 @@
+"""Takes recordings into the store once MixMonitor has closed them (see recordings.store)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from db.models import Call, Ticket
+from db.writer import TicketBook
+from recordings import store
+from tongdai.config import Site
+
+log = logging.getLogger("tongdai.recordings")
+
+
+def ticket_code(name: str) -> str:
+    """'1022-261125-0042' or '1022-261125-0042-cb1' -> '1022-261125-0042'."""
+    return "-".join(name.split("-")[:3])
+
+
+def answered_seconds(db: Engine, code: str) -> float | None:
+    with Session(db) as s:
+        row = s.execute(select(Call.answered_at, Call.ended_at).join(Ticket, Ticket.call_id == Call.id)
+                        .where(Ticket.code == code)).first()
+    if not row or not row[0] or not row[1]:
+        return None
+    return (row[1] - row[0]).total_seconds()
+
+
+class RecordingWatcher:
+    def __init__(self, site: Site, db: Engine, book: TicketBook, interval: float = 0.5):
+        self.site, self.db, self.book, self.interval = site, db, book, interval
+        self.taken = 0
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            for marker in sorted(store.closed_dir(self.site).glob("*")):
+                await self.take(marker)
+
+    async def take(self, marker) -> None:
+        name = marker.name
+        src = store.monitor_dir(self.site) / f"{name}.wav"
+        code = ticket_code(name)
+        if not src.exists():
+            log.error("recording %s closed but its file is missing: nothing was recorded", name)
+            marker.unlink()
+            return
+        kind = "callback" if "-cb" in name else "call"
+        await self.book.flush(5)  # the call's end must be written before its length is compared
+        expected = await asyncio.to_thread(answered_seconds, self.db, code) if kind == "call" else None
+        now = datetime.now(timezone.utc)
+        stored = await asyncio.to_thread(store.take, self.site, src, now, expected)
+        self.book.recording(code, kind, stored)
+        marker.unlink()
+        self.taken += 1
+        log.info("[%s] recording stored: %s (%.1f s)", code, stored.path, stored.duration_s or 0)
