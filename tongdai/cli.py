@@ -13,7 +13,7 @@ from asterisk_conf import Layout, render
 from ivr import prompts
 from ivr.menu import load_menu
 from acd.ami import AmiError
-from tongdai import acd_cli, logs, pbx, tickets_cli
+from tongdai import acd_cli, logs, pbx, records_cli, tickets_cli
 from tongdai.config import ConfigError, Site, load_site
 from tongdai.engine import Engine, serve
 
@@ -146,6 +146,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_pbx)
     tickets_cli.add_parser(sub)
     acd_cli.add_parsers(sub)
+    records_cli.add_parsers(sub)
     for sp in sub.choices.values():
         sp.add_argument("--site", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return ap
