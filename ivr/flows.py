@@ -52,7 +52,6 @@ class HotlineCall:
             ticket.answered()
             ticket.event("answer", caller=call.caller_number)
             await call.set("__TONGDAI_TICKET", ticket.code)
-            await call.set("AUDIOHOOK_INHERIT(MixMonitor)", "yes")  # the recording follows transfers
             await call.execute("MixMonitor", recording.mixmonitor_args(self.site, ticket.code))
             ticket.call(linkedid=await call.get("CHANNEL(linkedid)"))
             if hours.is_open(self.site, self.ctx.clock()):
@@ -153,7 +152,11 @@ class HotlineCall:
         if not number:
             self.ticket.event("callback", step="impossible", reason="no valid number")
             return
-        due = hours.next_opening(self.site, self.ctx.clock())
+        try:
+            due = hours.next_opening(self.site, self.ctx.clock())
+        except ValueError as e:  # a site closed for the next 60 days: keep the message, say why
+            self.ticket.event("callback", step="impossible", reason=str(e))
+            return
         self.ticket.book.callback(self.ticket.code, number, self.call.language, due.astimezone(timezone.utc)
                                   .replace(tzinfo=None))
         self.ticket.event("callback", step="scheduled", number=number, due=due.isoformat(timespec="minutes"))

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.models import Call, Ticket
+from db.models import Call, Callback, Ticket
 from db.writer import TicketBook
 from recordings import store
 from tongdai.config import Site
@@ -16,9 +16,13 @@ from tongdai.config import Site
 log = logging.getLogger("tongdai.recordings")
 
 
-def ticket_code(name: str) -> str:
-    """'1022-261125-0042' or '1022-261125-0042-cb1' -> '1022-261125-0042'."""
-    return "-".join(name.split("-")[:3])
+def ticket_code(db: Engine, name: str) -> str | None:
+    """'1022-261125-0042' (a call) or 'callback-7' (callback 7's call) -> the ticket code."""
+    if not name.startswith("callback-"):
+        return name
+    with Session(db) as s:
+        return s.scalar(select(Ticket.code).join(Callback, Callback.ticket_id == Ticket.id)
+                        .where(Callback.id == int(name.removeprefix("callback-"))))
 
 
 def answered_seconds(db: Engine, code: str) -> float | None:
@@ -44,12 +48,12 @@ class RecordingWatcher:
     async def take(self, marker) -> None:
         name = marker.name
         src = store.monitor_dir(self.site) / f"{name}.wav"
-        code = ticket_code(name)
-        if not src.exists():
+        code = await asyncio.to_thread(ticket_code, self.db, name)
+        if not src.exists() or code is None:
             log.error("recording %s closed but its file is missing: nothing was recorded", name)
             marker.unlink()
             return
-        kind = "callback" if "-cb" in name else "call"
+        kind = "callback" if name.startswith("callback-") else "call"
         await self.book.flush(5)  # the call's end must be written before its length is compared
         expected = await asyncio.to_thread(answered_seconds, self.db, code) if kind == "call" else None
         now = datetime.now(timezone.utc)

@@ -56,6 +56,14 @@ class RunningPbx:
     def rx(self, command: str) -> str:
         return pbxmod.rx(self.pbx, self.layout, command)
 
+    def wait_reachable(self, user: str, timeout: float = 10) -> None:
+        """Until Asterisk has qualified the phone's contact (a fresh one is Unavailable)."""
+        deadline = time.monotonic() + timeout
+        while not any(line.split()[1].startswith(f"{user}/") and "Avail" in line
+                      for line in self.rx("pjsip show contacts").splitlines() if line.strip().startswith("Contact:")):
+            assert time.monotonic() < deadline, self.rx("pjsip show contacts")
+            time.sleep(0.2)
+
     def log(self, name: str = "messages.log") -> str:
         path = self.layout.log / name
         return path.read_text(errors="replace") if path.exists() else ""
@@ -87,7 +95,7 @@ TEST_QUEUES = [
 @pytest.fixture(scope="session")
 def real_pbx():
     base = Path(tempfile.mkdtemp(prefix="td-"))
-    running = start_pbx(base, queues=TEST_QUEUES)
+    running = start_pbx(base, queues=TEST_QUEUES, callbacks={"ring_timeout": 5})
     yield running
     pbxmod.stop(running.proc)
     shutil.rmtree(base, ignore_errors=True)

@@ -36,6 +36,7 @@ def acd(real_pbx, engine, workdir):
     def phone(user, **kw):
         p = sipp.AgentPhone(workdir, real_pbx.site.ports.sip, user, real_pbx.secrets[user], **kw)
         phones.append(p)
+        real_pbx.wait_reachable(user)
         return p
 
     phone.engine = engine

@@ -1,8 +1,9 @@
 """SIPp as citizens (UAC) and as phones (UAS), from the scenario templates in tests/sipp/."""
 from __future__ import annotations
 
+import atexit
 import csv
-import itertools
+import random
 import shutil
 import socket
 import subprocess
@@ -14,7 +15,6 @@ import jinja2
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "sipp"
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(SCENARIOS), undefined=jinja2.StrictUndefined)
-_rtp_ports = itertools.count(0)
 
 
 def sipp_binary() -> str:
@@ -31,8 +31,23 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
 
 
 def _rtp_range(size: int) -> list[str]:
-    base = 30000 + (next(_rtp_ports) * 2000) % 30000
-    return ["-mi", "127.0.0.1", "-mp", str(base)]
+    """A media port base with `size` free even/odd pairs above it (SIPp takes ports from -mp up)."""
+    rng = random.Random()
+    for _ in range(50):
+        base = rng.randrange(20000, 60000 - 4 * size, 2)
+        probes = []
+        try:
+            for port in range(base, base + 4 * max(size, 4), 2):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                probes.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in probes:
+                sock.close()
+        return ["-mi", "127.0.0.1", "-mp", str(base)]
+    raise RuntimeError("no free RTP port range for SIPp")
 
 
 @dataclass
@@ -103,6 +118,7 @@ class Phone:
             [sipp_binary(), "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(self.port), "-m", str(calls),
              *_rtp_range(50), "-aa", "-nostdin", "-trace_err", "-trace_stat", "-fd", "1"],
             cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        atexit.register(self.stop)  # never leave a SIPp phone behind, even when a test run is cut short
         time.sleep(0.3)
 
     def answered(self) -> int:
@@ -142,3 +158,11 @@ class AgentPhone(Phone):
     def __init__(self, workdir: Path, sip_port: int, user: str, password: str, **kw):
         super().__init__(workdir / user, user, **kw)
         register(sip_port, workdir / user, user, password, self.port)
+
+
+def tone(workdir: Path, seconds: int = 10) -> Path:
+    """Raw A-law audio (a 440 Hz tone) for `("audio", path)` steps: the caller speaking."""
+    path = workdir / "tone.alaw"
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", "a-law", "-t", "raw", str(path), "synth",
+                    str(seconds), "sine", "440", "vol", "0.3"], check=True, timeout=30)
+    return path
