@@ -57,9 +57,10 @@ def test_entering_a_submenu_resets_failures():
     assert steps[-1].state == State("report", "vi", 0)
 
 
-def test_after_hours_menu_gives_up_with_goodbye_and_offers_emergencies():
+def test_after_hours_menu_takes_a_message_and_offers_emergencies():
     steps = walk(["", "", ""], State("closed"))
-    assert steps[-1].action.kind == "goodbye"
+    assert steps[-1].action.kind == "voicemail"
+    assert press(TREE, State("closed"), "0").action.kind == "voicemail"
     assert press(TREE, State("closed"), "3").action.service == "ambulance"
 
 
