@@ -134,6 +134,15 @@ async def dial(site: Site, db: Engine, ami: AmiClient, callback_id: int, agent_s
             done.set_result(None)
 
     ami.handlers.append(watch)
+    try:
+        return await _dial(site, db, ami, cb, agent_seat, agent, done, timeout)
+    finally:
+        ami.handlers.remove(watch)
+
+
+async def _dial(site: Site, db: Engine, ami: AmiClient, cb: CallbackView, agent_seat: str, agent: str,
+                done: asyncio.Future, timeout: float) -> str | None:
+    callback_id = cb.id
     variables = {"TONGDAI_CB_ID": str(callback_id), "TONGDAI_TICKET": cb.ticket,
                  "TONGDAI_CB_NUMBER": phone.national(cb.number), "TONGDAI_VM": _voicemail(db, site, cb.ticket),
                  "TONGDAI_CB_RING": str(site.callbacks.ring_timeout)}

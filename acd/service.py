@@ -129,10 +129,10 @@ class Acd:
             hold = float(e.get("HoldTime", "0") or 0)
             self.holdtime[queue] = (self.holdtime.get(queue, hold) * 3 + hold) / 4  # as app_queue smooths it
 
-    def queue_info(self, queue: str) -> tuple[int, int]:
-        """(callers waiting now, expected wait in seconds) for the IVR's announcement."""
-        waiting = len(self.waiting.get(queue, ()))
-        return waiting, int(self.holdtime.get(queue, 60) * (waiting + 1) / max(1, self._agents_in(queue)))
+    def queue_info(self, queue: str) -> tuple[int, int, int]:
+        """(callers waiting now, expected wait in seconds, agents able to answer) for the IVR."""
+        waiting, agents = len(self.waiting.get(queue, ())), self._agents_in(queue)
+        return waiting, int(self.holdtime.get(queue, 60) * (waiting + 1) / max(1, agents)), agents
 
     def _agents_in(self, queue: str) -> int:
         return sum(1 for state, _, queues in self.board.picture().values() if queue in queues and state != "paused")

@@ -155,9 +155,11 @@ class TicketBook:
                                                               "sha256": stored.sha256, "bytes": stored.bytes,
                                                               "duration_s": stored.duration_s, "flag": stored.flag}))
 
-    def callback(self, code: str, number: str, language: str, due_at: datetime, queue: str | None = None) -> None:
-        self.push(Op("callback", code, utcnow().isoformat(), {"number": number, "language": language,
-                                                             "queue": queue, "due_at": due_at.isoformat()}))
+    def callback(self, code: str, number: str, language: str, due_at: datetime, queue: str | None = None,
+                 queued_at: datetime | None = None) -> None:
+        """A callback row; `queued_at` is the caller's place in line (callbacks are worked in its order)."""
+        self.push(Op("callback", code, (queued_at or utcnow()).isoformat(), {
+            "number": number, "language": language, "queue": queue, "due_at": due_at.isoformat()}))
 
     def push(self, op: Op) -> None:
         self.pending.append(op)

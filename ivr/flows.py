@@ -30,7 +30,8 @@ class Context:
     tree: MenuTree
     tickets: TicketBook
     clock: Callable[[], datetime]  # local time at the site
-    queue_info: Callable[[str], tuple[int, int]] = lambda queue: (0, 0)  # (callers waiting, expected wait s)
+    # (callers waiting, expected wait s, agents able to answer) per queue
+    queue_info: Callable[[str], tuple[int, int, int]] = lambda queue: (0, 0, 1)
 
 
 class HotlineCall:
@@ -177,7 +178,7 @@ class HotlineCall:
     async def announce(self, name: str) -> None:
         """Position and expected wait, in the caller's language, when someone is ahead."""
         call = self.call
-        waiting, expected = self.ctx.queue_info(name)
+        waiting, expected, _ = self.ctx.queue_info(name)
         if waiting < 1:
             return
         await call.play(call.prompt("queue-position"))
@@ -189,9 +190,31 @@ class HotlineCall:
             await call.play(call.prompt(f"digits/{digit}"))
         await call.play(call.prompt("minutes"))
 
+    async def offer_callback(self, name: str) -> bool:
+        """A long wait, or nobody to answer: offer a callback that keeps the caller's place."""
+        call = self.call
+        _, expected, agents = self.ctx.queue_info(name)
+        limit = self.site.callbacks.offer_after_s
+        if not limit or (agents and expected <= limit):  # 0: never offered
+            return False
+        self.ticket.event("callback", step="offered", queue=name, expected_wait=expected, agents=agents)
+        if await call.menu_key(call.prompt("offer-callback"), 3000) != "1":
+            return False
+        self.callback_to = await self.callback_number()
+        if not self.callback_to:
+            return False
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        self.ticket.book.callback(self.ticket.code, self.callback_to, call.language, now, queue=name, queued_at=now)
+        self.ticket.event("callback", step="scheduled", number=self.callback_to, queue=name, due="now")
+        self.status = "callback_pending"
+        await call.play(call.prompt("callback-scheduled"))
+        return True
+
     async def _join(self, name: str) -> None:
         call, ticket = self.call, self.ticket
         queue = next(q for q in self.site.queues if q.name == name)
+        if await self.offer_callback(name):
+            return
         await self.announce(name)
         self.at = f"queue:{name}"
         ticket.event("queue", queue=name, step="join")

@@ -42,7 +42,7 @@ SYSTEM_PROMPTS = ("welcome", "closed", "invalid", "sorry-busy", "goodbye", "tick
                   "transferring", "please-hold", *(f"emergency-{s}-guide" for s in SERVICES),
                   "agent-logged-in", "agent-logged-out", "agent-paused", "agent-ready", "agent-error",
                   "queue-position", "queue-wait", "minutes", "leave-message", "enter-number", "confirm-number",
-                  "callback-scheduled")
+                  "callback-scheduled", "offer-callback")
 
 
 @dataclass(frozen=True)

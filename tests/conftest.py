@@ -95,7 +95,8 @@ TEST_QUEUES = [
 @pytest.fixture(scope="session")
 def real_pbx():
     base = Path(tempfile.mkdtemp(prefix="td-"))
-    running = start_pbx(base, queues=TEST_QUEUES, callbacks={"ring_timeout": 5})
+    # No callback offer and no automatic dialling unless a test asks: the other tests stay deterministic.
+    running = start_pbx(base, queues=TEST_QUEUES, callbacks={"ring_timeout": 5, "offer_after_s": 0, "auto": False})
     yield running
     pbxmod.stop(running.proc)
     shutil.rmtree(base, ignore_errors=True)

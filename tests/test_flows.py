@@ -162,7 +162,7 @@ async def test_position_and_expected_wait_are_announced_when_callers_wait(tmp_pa
     store.migrate(db)
     book = TicketBook(db, site.hotline, site.timezone, tmp_path / "spool.jsonl")
     await book.start()
-    ctx = flows.Context(site, load_menu(site), book, lambda: OPEN, lambda queue: (2, 170))
+    ctx = flows.Context(site, load_menu(site), book, lambda: OPEN, lambda queue: (2, 100, 2))
     server = FastAgiServer({"ivr": functools.partial(flows.hotline, ctx)}, site.paths.sounds, port=0)
     await server.start()
     pbx = ScriptedAsterisk(["0"])
@@ -171,6 +171,32 @@ async def test_position_and_expected_wait_are_announced_when_callers_wait(tmp_pa
     await book.close()
     streams = [c.split('"')[1].split("/sounds/")[1] for c in pbx.commands if c.startswith("STREAM")]
     i = streams.index("vi/queue-position")
-    assert streams[i:i + 5] == ["vi/queue-position", "vi/digits/3", "vi/queue-wait", "vi/digits/3", "vi/minutes"]
+    assert streams[i:i + 5] == ["vi/queue-position", "vi/digits/3", "vi/queue-wait", "vi/digits/2", "vi/minutes"]
     assert pbx.commands.index('EXEC Queue "operator,t,,,300"') > pbx.commands.index(
         next(c for c in pbx.commands if "minutes" in c))
+
+
+async def test_long_wait_offers_a_callback_that_keeps_the_place(tmp_path):
+    site = make_site(tmp_path, callbacks={"offer_after_s": 60})
+    render(site)
+    db = store.connect(site.paths.database_url)
+    store.migrate(db)
+    book = TicketBook(db, site.hotline, site.timezone, tmp_path / "spool.jsonl")
+    await book.start()
+    ctx = flows.Context(site, load_menu(site), book, lambda: OPEN, lambda queue: (5, 400, 1))
+    server = FastAgiServer({"ivr": functools.partial(flows.hotline, ctx)}, site.paths.sounds, port=0)
+    await server.start()
+    pbx = ScriptedAsterisk(["0", "1"], caller="0905123456")
+    await pbx.run(server.port)
+    await server.close()
+    await book.close()
+    [t] = [store.as_dict(x) for x in store.list_tickets(db)]
+    assert t["status"] == "callback_pending"
+    assert not any(c.startswith("EXEC Queue") for c in pbx.commands)  # no waiting on the line
+    from db.models import Callback
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+    with Session(db) as s:
+        [cb] = s.scalars(select(Callback)).all()
+    assert (cb.queue, cb.number, cb.state) == ("operator", "0905123456", "pending")
+    assert cb.queued_at == cb.due_at  # due now; worked in the order callers reached the queue

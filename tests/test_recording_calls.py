@@ -150,3 +150,43 @@ def test_callback_no_answer_is_retried_later(real_pbx, workdir):
         cb = s.get(Callback, cb_id)
         assert (cb.state, cb.attempts, cb.claimed_by) == ("pending", 1, None)
         assert cb.due_at > now  # retried later, inside the calling window
+
+
+def test_automatic_mode_dials_a_due_callback_when_an_agent_is_ready(real_pbx, workdir):
+    db = store.connect(real_pbx.site.paths.database_url)
+    store.migrate(db)
+    now = datetime.utcnow()
+    with Session(db) as s, s.begin():
+        from db.models import Call
+        call = Call(uniqueid=f"auto.{time.time()}", started_at=now, language="vi", caller_number="0905444555")
+        s.add(call)
+        s.flush()
+        t = Ticket(code=f"1022-888888-{int(time.time()) % 10000:04d}", call_id=call.id, status="callback_pending",
+                   priority=3, created_at=now, kind="after_hours")
+        s.add(t)
+        s.flush()
+        cb = Callback(ticket_id=t.id, number="0905444555", language="vi", queued_at=now, due_at=now, attempts=0,
+                      state="pending", updated_at=now)
+        s.add(cb)
+        s.flush()
+        cb_id = cb.id
+    window = {"window": "00:00-24:00", "auto": True}
+    engine = EngineProcess(real_pbx.site, workdir / "engine.log", variant(real_pbx.site, workdir / "auto.toml",
+                                                                          callbacks=window))
+    agent = sipp.AgentPhone(workdir, real_pbx.site.ports.sip, "agent106", real_pbx.secrets["agent106"],
+                            answer_after=300)
+    citizen = sipp.Phone(workdir / "citizen", "0905444555", port=real_pbx.site.trunk.port, answer_after=300,
+                         hangup_after=1500)
+    real_pbx.wait_reachable("agent106")
+    try:
+        engine.wait_log("ACD picture synced")
+        cli(real_pbx.site, "agents", "login", "106")
+        engine.wait_log(f"automatic callback {cb_id} by agent 106: reached", timeout=40)
+    finally:
+        engine.stop()
+        agent.stop()
+        citizen.stop()
+        cli(real_pbx.site, "agents", "logout", "106", check=False)
+    with Session(db) as s:
+        cb = s.get(Callback, cb_id)
+        assert (cb.state, cb.outcome, cb.claimed_by) == ("done", "reached", "106")

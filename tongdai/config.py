@@ -123,6 +123,8 @@ class CallbackSettings:
     retry_minutes: int
     window: tuple[int, int]  # minutes of the day when citizens may be called
     ring_timeout: int  # seconds the citizen's phone rings
+    offer_after_s: int = 120  # offer "press 1 to be called back" beyond this wait or with no agent; 0: never
+    auto: bool = True  # the engine dials due callbacks itself as agents become free
 
 
 @dataclass(frozen=True)
@@ -384,7 +386,8 @@ def site_from_dict(path: Path, data: dict) -> Site:
         raise c.fail("window", f'must be "HH:MM-HH:MM", got {window_text!r}')
     callbacks = CallbackSettings(c.get("attempts", int, 3, _between(1, 10)),
                                  c.get("retry_minutes", int, 30, _between(1, 1440)), window,
-                                 c.get("ring_timeout", int, 30, _between(5, 120)))
+                                 c.get("ring_timeout", int, 30, _between(5, 120)),
+                                 c.get("offer_after_s", int, 120, _between(0, 3600)), c.get("auto", bool, True))
     c.done()
 
     x = top.table("pbx")

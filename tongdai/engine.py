@@ -8,6 +8,7 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 
 from acd import phones
+from acd.autodial import AutoDialer
 from acd.service import Acd
 from agi_scripts.server import FastAgiServer
 from db import store
@@ -33,6 +34,7 @@ class Engine:
                   "supervisor": functools.partial(phones.supervisor_codes, self.acd.desk, self.tickets)}
         self.agi = FastAgiServer(routes, site.paths.sounds, "127.0.0.1", site.ports.agi)
         self.recordings = RecordingWatcher(site, self.db, self.tickets)
+        self.autodial = AutoDialer(site, self.acd)
         self.tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -44,6 +46,8 @@ class Engine:
         await self.acd.start()
         await self.agi.start()
         self.tasks.append(asyncio.create_task(self.recordings.run(), name="recordings"))
+        if self.site.callbacks.auto:
+            self.tasks.append(asyncio.create_task(self.autodial.run(), name="autodial"))
 
     async def close(self) -> None:
         await self.agi.close()

@@ -43,6 +43,7 @@ def make_site(base: Path, **changes: dict) -> Site:
     data["paths"] = {"data": str(base / "data")}
     data["site"]["ivr"] = str(DEMO_SITE.with_name("demo-ivr.toml"))
     data["trunk"].update(port=free_port(), channels=600)  # load tests go past a 6-E1 site's 180
+    data["callbacks"].update(offer_after_s=0, auto=False)  # tests that want them turn them on
     for table, values in changes.items():
         if isinstance(values, dict):
             data.setdefault(table, {}).update(values)
