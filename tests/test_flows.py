@@ -49,6 +49,24 @@ async def hotline(tmp_path):
     db.dispose()
 
 
+async def run_one(site, keys, queue_info=lambda queue: (0, 0, 1), caller="0901"):
+    """One scripted call through the hotline flow on `site`; returns (ticket dict, PBX)."""
+    render(site)
+    db = store.connect(site.paths.database_url)
+    store.migrate(db)
+    book = TicketBook(db, site.hotline, site.timezone, site.paths.data / "spool.jsonl")
+    await book.start()
+    ctx = flows.Context(site, load_menu(site), book, lambda: OPEN, queue_info)
+    server = FastAgiServer({"ivr": functools.partial(flows.hotline, ctx)}, site.paths.sounds, port=0)
+    await server.start()
+    pbx = ScriptedAsterisk(keys, caller=caller)
+    await pbx.run(server.port)
+    await server.close()
+    await book.close()
+    [t] = [store.as_dict(x) for x in store.list_tickets(db)]
+    return t, pbx, db
+
+
 def kinds(t):
     return [e["kind"] for e in t["events"]]
 
@@ -80,20 +98,7 @@ async def test_hangup_at_every_step_leaves_a_closed_complete_ticket(hotline):
 
 
 async def test_guide_mode_plays_the_number(tmp_path):
-    site = make_site(tmp_path, emergency={"mode": "guide"})
-    db = store.connect(site.paths.database_url)
-    store.migrate(db)
-    book = TicketBook(db, site.hotline, site.timezone, tmp_path / "spool.jsonl")
-    await book.start()
-    ctx = flows.Context(site, load_menu(site), book, lambda: OPEN)
-    server = FastAgiServer({"ivr": functools.partial(flows.hotline, ctx)}, site.paths.sounds, port=0)
-    await server.start()
-    pbx = ScriptedAsterisk(["3", "1"])
-    await pbx.run(server.port)
-    await book.flush()
-    await server.close()
-    [t] = [store.as_dict(x) for x in store.list_tickets(db)]
-    await book.close()
+    t, pbx, _ = await run_one(make_site(tmp_path, emergency={"mode": "guide"}), ["3", "1"])
     assert (t["kind"], t["service"]) == ("emergency", "113")
     assert not [c for c in pbx.commands if c.startswith("EXEC Dial")]
     assert any("emergency-police-guide" in c for c in pbx.commands)
@@ -157,18 +162,7 @@ async def test_500_concurrent_sessions_each_leave_a_ticket(hotline):
 
 
 async def test_position_and_expected_wait_are_announced_when_callers_wait(tmp_path):
-    site = make_site(tmp_path)
-    db = store.connect(site.paths.database_url)
-    store.migrate(db)
-    book = TicketBook(db, site.hotline, site.timezone, tmp_path / "spool.jsonl")
-    await book.start()
-    ctx = flows.Context(site, load_menu(site), book, lambda: OPEN, lambda queue: (2, 100, 2))
-    server = FastAgiServer({"ivr": functools.partial(flows.hotline, ctx)}, site.paths.sounds, port=0)
-    await server.start()
-    pbx = ScriptedAsterisk(["0"])
-    await pbx.run(server.port)
-    await server.close()
-    await book.close()
+    _, pbx, _ = await run_one(make_site(tmp_path), ["0"], lambda queue: (2, 100, 2))
     streams = [c.split('"')[1].split("/sounds/")[1] for c in pbx.commands if c.startswith("STREAM")]
     i = streams.index("vi/queue-position")
     assert streams[i:i + 5] == ["vi/queue-position", "vi/digits/3", "vi/queue-wait", "vi/digits/2", "vi/minutes"]
@@ -178,19 +172,7 @@ async def test_position_and_expected_wait_are_announced_when_callers_wait(tmp_pa
 
 async def test_long_wait_offers_a_callback_that_keeps_the_place(tmp_path):
     site = make_site(tmp_path, callbacks={"offer_after_s": 60})
-    render(site)
-    db = store.connect(site.paths.database_url)
-    store.migrate(db)
-    book = TicketBook(db, site.hotline, site.timezone, tmp_path / "spool.jsonl")
-    await book.start()
-    ctx = flows.Context(site, load_menu(site), book, lambda: OPEN, lambda queue: (5, 400, 1))
-    server = FastAgiServer({"ivr": functools.partial(flows.hotline, ctx)}, site.paths.sounds, port=0)
-    await server.start()
-    pbx = ScriptedAsterisk(["0", "1"], caller="0905123456")
-    await pbx.run(server.port)
-    await server.close()
-    await book.close()
-    [t] = [store.as_dict(x) for x in store.list_tickets(db)]
+    t, pbx, db = await run_one(site, ["0", "1"], lambda queue: (5, 400, 1), caller="0905123456")
     assert t["status"] == "callback_pending"
     assert not any(c.startswith("EXEC Queue") for c in pbx.commands)  # no waiting on the line
     from db.models import Callback

@@ -40,6 +40,27 @@ def recordings_of(site, code, timeout=20):
         time.sleep(0.3)
 
 
+def seed_callback(site, number: str) -> int:
+    """A ticket waiting for a callback to `number`, due now; returns the callback id."""
+    from db.models import Call
+    db = store.connect(site.paths.database_url)
+    store.migrate(db)
+    now = datetime.utcnow()
+    with Session(db) as s, s.begin():
+        call = Call(uniqueid=f"cb.{time.time()}", started_at=now, language="vi", caller_number=number)
+        s.add(call)
+        s.flush()
+        t = Ticket(code=f"1022-999999-{time.time_ns() % 10000:04d}", call_id=call.id, status="callback_pending",
+                   priority=3, created_at=now, kind="after_hours")
+        s.add(t)
+        s.flush()
+        cb = Callback(ticket_id=t.id, number=number, language="vi", queued_at=now, due_at=now, attempts=0,
+                      state="pending", updated_at=now)
+        s.add(cb)
+        s.flush()
+        return cb.id
+
+
 def test_answered_agent_call_is_recorded_whole_and_verifies(real_pbx, engine, workdir):
     engine.wait_log("ACD picture synced")
     phone = sipp.AgentPhone(workdir, real_pbx.site.ports.sip, "agent104", real_pbx.secrets["agent104"],
@@ -119,22 +140,8 @@ def test_after_hours_voicemail_then_callback_reaches_the_citizen(real_pbx, workd
 
 def test_callback_no_answer_is_retried_later(real_pbx, workdir):
     db = store.connect(real_pbx.site.paths.database_url)
-    store.migrate(db)
     now = datetime.utcnow()
-    with Session(db) as s, s.begin():
-        from db.models import Call
-        call = Call(uniqueid=f"cb.{time.time()}", started_at=now, language="vi", caller_number="0905222333")
-        s.add(call)
-        s.flush()
-        t = Ticket(code=f"1022-999999-{int(time.time()) % 10000:04d}", call_id=call.id, status="callback_pending",
-                   priority=3, created_at=now, kind="after_hours")
-        s.add(t)
-        s.flush()
-        cb = Callback(ticket_id=t.id, number="0905222333", language="vi", queued_at=now, due_at=now, attempts=0,
-                      state="pending", updated_at=now)
-        s.add(cb)
-        s.flush()
-        cb_id = cb.id
+    cb_id = seed_callback(real_pbx.site, "0905222333")
     agent = sipp.AgentPhone(workdir, real_pbx.site.ports.sip, "agent102", real_pbx.secrets["agent102"],
                             answer_after=300)
     deaf = sipp.Phone(workdir / "citizen", "0905222333", port=real_pbx.site.trunk.port, answer_after=60000)
@@ -154,22 +161,7 @@ def test_callback_no_answer_is_retried_later(real_pbx, workdir):
 
 def test_automatic_mode_dials_a_due_callback_when_an_agent_is_ready(real_pbx, workdir):
     db = store.connect(real_pbx.site.paths.database_url)
-    store.migrate(db)
-    now = datetime.utcnow()
-    with Session(db) as s, s.begin():
-        from db.models import Call
-        call = Call(uniqueid=f"auto.{time.time()}", started_at=now, language="vi", caller_number="0905444555")
-        s.add(call)
-        s.flush()
-        t = Ticket(code=f"1022-888888-{int(time.time()) % 10000:04d}", call_id=call.id, status="callback_pending",
-                   priority=3, created_at=now, kind="after_hours")
-        s.add(t)
-        s.flush()
-        cb = Callback(ticket_id=t.id, number="0905444555", language="vi", queued_at=now, due_at=now, attempts=0,
-                      state="pending", updated_at=now)
-        s.add(cb)
-        s.flush()
-        cb_id = cb.id
+    cb_id = seed_callback(real_pbx.site, "0905444555")
     window = {"window": "00:00-24:00", "auto": True}
     engine = EngineProcess(real_pbx.site, workdir / "engine.log", variant(real_pbx.site, workdir / "auto.toml",
                                                                           callbacks=window))

@@ -11,7 +11,9 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from tongdai.reader import ConfigError, Table, between, matches
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "sites" / "demo.toml"
@@ -32,14 +34,6 @@ DEFAULT_FIELDS = (
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _DIGITS = re.compile(r"^[0-9]{2,15}$")
 _HOURS = re.compile(r"^([0-2][0-9]):([0-5][0-9])-([0-2][0-9]):([0-5][0-9])$")
-
-
-class ConfigError(ValueError):
-    """A bad value in a site file: names the file and the key."""
-
-    def __init__(self, file: Path | str, key: str, message: str):
-        super().__init__(f"{file}: {key}: {message}")
-        self.file, self.key = str(file), key
 
 
 @dataclass(frozen=True)
@@ -157,55 +151,6 @@ class Site:
     callbacks: CallbackSettings = CallbackSettings(3, 30, (450, 1200), 30)
 
 
-class _Table:
-    """One TOML table being read: every read names its key; unread keys are errors."""
-
-    def __init__(self, file: Path, data: dict, prefix: str = ""):
-        self.file, self.data, self.prefix, self.seen = file, data, prefix, set()
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}{name}"
-
-    def fail(self, name: str, message: str) -> ConfigError:
-        return ConfigError(self.file, self.key(name), message)
-
-    def table(self, name: str) -> "_Table":
-        self.seen.add(name)
-        value = self.data.get(name, {})
-        if not isinstance(value, dict):
-            raise self.fail(name, f"must be a table, got {value!r}")
-        return _Table(self.file, value, f"{self.key(name)}.")
-
-    def get(self, name: str, kind: type, default: Any = ..., check: Callable[[Any], str | None] | None = None) -> Any:
-        self.seen.add(name)
-        if name not in self.data:
-            if default is ...:
-                raise self.fail(name, "is required")
-            return default
-        value = self.data[name]
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise self.fail(name, f"must be an integer, got {value!r}")
-        if kind is not int and not isinstance(value, kind):
-            raise self.fail(name, f"must be {kind.__name__}, got {value!r}")
-        problem = check(value) if check else None
-        if problem:
-            raise self.fail(name, f"{problem}, got {value!r}")
-        return value
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.seen)
-        if unknown:
-            raise self.fail(unknown[0], "unknown key")
-
-
-def _between(low: int, high: int) -> Callable[[int], str | None]:
-    return lambda v: None if low <= v <= high else f"must be from {low} to {high}"
-
-
-def _matches(pattern: re.Pattern, what: str) -> Callable[[str], str | None]:
-    return lambda v: None if pattern.match(v) else f"must be {what}"
-
-
 def parse_hours(text: str) -> tuple[int, int] | None | str:
     """'07:30-17:30' -> (450, 1050); 'closed' -> None; otherwise an error message."""
     if text == "closed":
@@ -220,7 +165,7 @@ def parse_hours(text: str) -> tuple[int, int] | None | str:
     return (start, end)
 
 
-def _read_hours(t: _Table) -> tuple[tuple[int, int] | None, ...]:
+def _read_hours(t: Table) -> tuple[tuple[int, int] | None, ...]:
     out = []
     for day in WEEKDAYS:
         text = t.get(day, str, "07:30-17:30")
@@ -232,9 +177,9 @@ def _read_hours(t: _Table) -> tuple[tuple[int, int] | None, ...]:
     return tuple(out)
 
 
-def _read_seats(t: _Table, count: int, first: int) -> Seats:
-    seats = Seats(t.get("count", int, count, _between(0, 100)),
-                  t.get("first_extension", int, first, _between(100, 9899)))
+def _read_seats(t: Table, count: int, first: int) -> Seats:
+    seats = Seats(t.get("count", int, count, between(0, 100)),
+                  t.get("first_extension", int, first, between(100, 9899)))
     t.done()
     return seats
 
@@ -246,8 +191,8 @@ def _read_fields(file: Path, items: Any) -> tuple[ReportField, ...]:
         raise ConfigError(file, "fields", "must be a non-empty array of tables")
     out, keys = [], set()
     for i, item in enumerate(items):
-        t = _Table(file, item if isinstance(item, dict) else {}, f"fields[{i}].")
-        f = ReportField(t.get("key", str, check=_matches(_NAME, "a lower-case name")),
+        t = Table(file, item if isinstance(item, dict) else {}, f"fields[{i}].")
+        f = ReportField(t.get("key", str, check=matches(_NAME, "a lower-case name")),
                         t.get("vi", str), t.get("en", str))
         t.done()
         if f.key in keys:
@@ -266,16 +211,16 @@ def _read_queues(file: Path, items: Any, fields: tuple[ReportField, ...]) -> tup
         raise ConfigError(file, "queues", "must be a non-empty array of tables")
     known, out = {f.key for f in fields}, []
     for i, item in enumerate(items):
-        t = _Table(file, item if isinstance(item, dict) else {}, f"queues[{i}].")
+        t = Table(file, item if isinstance(item, dict) else {}, f"queues[{i}].")
         q = Queue(
-            name=t.get("name", str, check=_matches(_NAME, "a lower-case name")),
+            name=t.get("name", str, check=matches(_NAME, "a lower-case name")),
             strategy=t.get("strategy", str, "rrmemory", lambda v: None if v in (
                 "ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom", "rrordered")
                 else "must be an app_queue strategy"),
             fields=tuple(t.get("fields", list, [])),
-            max_wait=t.get("max_wait", int, 300, _between(10, 3600)),
-            wrapup=t.get("wrapup", int, 10, _between(0, 600)),
-            ring_timeout=t.get("ring_timeout", int, 15, _between(3, 120)),
+            max_wait=t.get("max_wait", int, 300, between(10, 3600)),
+            wrapup=t.get("wrapup", int, 10, between(0, 600)),
+            ring_timeout=t.get("ring_timeout", int, 15, between(3, 120)),
         )
         for f in q.fields:
             if not isinstance(f, str) or f not in known:
@@ -304,20 +249,20 @@ def load_site(file: str | Path | None = None) -> Site:
 
 
 def site_from_dict(path: Path, data: dict) -> Site:
-    top = _Table(path, data)
+    top = Table(path, data)
     s = top.table("site")
-    name = s.get("name", str, check=_matches(_NAME, "a lower-case name"))
+    name = s.get("name", str, check=matches(_NAME, "a lower-case name"))
     province = s.get("province", str)
-    hotline = s.get("hotline", str, "1022", _matches(_DIGITS, "digits only"))
+    hotline = s.get("hotline", str, "1022", matches(_DIGITS, "digits only"))
     timezone = s.get("timezone", str, "Asia/Ho_Chi_Minh")
-    retries = s.get("menu_retries", int, 3, _between(1, 9))
+    retries = s.get("menu_retries", int, 3, between(1, 9))
     ivr_file = _path(path.parent, s.get("ivr", str, str(ROOT / "sites" / "demo-ivr.toml")))
     s.done()
 
     t = top.table("trunk")
-    trunk = Trunk(t.get("name", str, "trunk", _matches(_NAME, "a lower-case name")),
-                  t.get("host", str, "127.0.0.1"), t.get("port", int, 5070, _between(1, 65535)),
-                  t.get("channels", int, 180, _between(1, 2000)))
+    trunk = Trunk(t.get("name", str, "trunk", matches(_NAME, "a lower-case name")),
+                  t.get("host", str, "127.0.0.1"), t.get("port", int, 5070, between(1, 65535)),
+                  t.get("channels", int, 180, between(1, 2000)))
     t.done()
 
     agents = _read_seats(top.table("agents"), 6, 101)
@@ -340,17 +285,17 @@ def site_from_dict(path: Path, data: dict) -> Site:
     queues = _read_queues(path, data.get("queues"), fields)
 
     e = top.table("emergency")
-    number = _matches(re.compile(r"^[0-9]{3,6}$"), "a short emergency number")
+    number = matches(re.compile(r"^[0-9]{3,6}$"), "a short emergency number")
     emergency = Emergency(
         e.get("mode", str, "transfer", lambda v: None if v in ("transfer", "guide") else 'must be "transfer" or "guide"'),
         e.get("police", str, "113", number), e.get("fire", str, "114", number), e.get("ambulance", str, "115", number))
     e.done()
 
     p = top.table("ports")
-    port = _between(1, 65535)
+    port = between(1, 65535)
     ports = Ports(p.get("bind", str, "127.0.0.1"), p.get("sip", int, 5060, port), p.get("ami", int, 5038, port),
                   p.get("agi", int, 4573, port), p.get("web", int, 8080, port),
-                  p.get("rtp_start", int, 10000, _between(1024, 65534)), p.get("rtp_end", int, 20000, _between(1025, 65535)))
+                  p.get("rtp_start", int, 10000, between(1024, 65534)), p.get("rtp_end", int, 20000, between(1025, 65535)))
     if ports.rtp_end <= ports.rtp_start:
         raise p.fail("rtp_end", "must be above ports.rtp_start")
     used = [("sip", ports.sip), ("ami", ports.ami), ("agi", ports.agi), ("web", ports.web)]
@@ -376,7 +321,7 @@ def site_from_dict(path: Path, data: dict) -> Site:
     d.done()
 
     r = top.table("recordings")
-    retention = r.get("retention_days", int, 365, _between(1, 3650))
+    retention = r.get("retention_days", int, 365, between(1, 3650))
     r.done()
 
     c = top.table("callbacks")
@@ -384,15 +329,15 @@ def site_from_dict(path: Path, data: dict) -> Site:
     window = parse_hours(window_text)
     if not isinstance(window, tuple):
         raise c.fail("window", f'must be "HH:MM-HH:MM", got {window_text!r}')
-    callbacks = CallbackSettings(c.get("attempts", int, 3, _between(1, 10)),
-                                 c.get("retry_minutes", int, 30, _between(1, 1440)), window,
-                                 c.get("ring_timeout", int, 30, _between(5, 120)),
-                                 c.get("offer_after_s", int, 120, _between(0, 3600)), c.get("auto", bool, True))
+    callbacks = CallbackSettings(c.get("attempts", int, 3, between(1, 10)),
+                                 c.get("retry_minutes", int, 30, between(1, 1440)), window,
+                                 c.get("ring_timeout", int, 30, between(5, 120)),
+                                 c.get("offer_after_s", int, 120, between(0, 3600)), c.get("auto", bool, True))
     c.done()
 
     x = top.table("pbx")
     pbx = PbxSettings(_path(base, x.get("cache_dir", str, "/var/cache/tongdai")),
-                      x.get("verbose", int, 0, _between(0, 10)))
+                      x.get("verbose", int, 0, between(0, 10)))
     x.done()
     top.done()
     return Site(file=path, name=name, province=province, hotline=hotline, timezone=timezone, trunk=trunk,
