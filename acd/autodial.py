@@ -7,6 +7,8 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from acd import callbacks
 from acd.ami import AmiError
 from acd.service import Acd
@@ -31,14 +33,20 @@ class AutoDialer:
             await asyncio.sleep(self.interval)
             if not self.acd.ami.connected.is_set() or not self.in_window():
                 continue
-            due = [c for c in await asyncio.to_thread(callbacks.listing, self.acd.db, ("pending",))
-                   if c.due_at <= utcnow()]
-            ready = [m for m, (state, _, _) in self.acd.board.picture().items()
-                     if state == "ready" and m not in self.busy]
-            for cb, agent in zip(due, ready):
-                if await asyncio.to_thread(callbacks.claim, self.acd.db, cb.id, agent):
-                    self.busy.add(agent)
-                    asyncio.create_task(self._dial(cb.id, agent))
+            try:
+                await self.once()
+            except SQLAlchemyError as e:  # the database is down: try again at the next pass
+                log.warning("automatic callbacks paused: %s", str(e).splitlines()[0])
+
+    async def once(self) -> None:
+        """Pair due callbacks (oldest place in line first) with ready agents, claim and dial."""
+        due = [c for c in await asyncio.to_thread(callbacks.listing, self.acd.db, ("pending",))
+               if c.due_at <= utcnow()]
+        ready = [m for m, (state, _, _) in self.acd.board.picture().items() if state == "ready" and m not in self.busy]
+        for cb, agent in zip(due, ready):
+            if await asyncio.to_thread(callbacks.claim, self.acd.db, cb.id, agent):
+                self.busy.add(agent)
+                asyncio.create_task(self._dial(cb.id, agent))
 
     async def _dial(self, callback_id: int, agent: str) -> None:
         try:

@@ -59,6 +59,25 @@ def seed_demo_agents(site: Site, db: Engine) -> None:
                             pin_hash=pin_hash(secrets["pin_salt"], secrets[f"pin{ext}"])))
 
 
+def add_agent(site: Site, db: Engine, extension: str, name: str, pin: str, skills: dict[str, int]) -> None:
+    """A new agent (a person): extension, name, PIN (4-8 digits, unique), skills {queue: penalty}."""
+    if not extension.isdigit() or not 2 <= len(extension) <= 6:
+        raise DeskError(f"extension must be 2-6 digits, got {extension!r}")
+    if not pin.isdigit() or not 4 <= len(pin) <= 8:
+        raise DeskError("the PIN must be 4 to 8 digits")
+    unknown = set(skills) - {q.name for q in site.queues}
+    if unknown:
+        raise DeskError(f"no such queue: {', '.join(sorted(unknown))}")
+    salt = load_or_create(site.paths.secrets, site_secret_names(site))["pin_salt"]
+    with Session(db) as s, s.begin():
+        if s.scalar(select(Agent).where(Agent.extension == extension)):
+            raise DeskError(f"agent {extension} already exists")
+        if s.scalar(select(Agent).where(Agent.pin_hash == pin_hash(salt, pin))):
+            raise DeskError("that PIN is already used by another agent")
+        s.add(Agent(extension=extension, name=name, pin_hash=pin_hash(salt, pin), skills=json.dumps(skills),
+                    paused=False))
+
+
 class AgentDesk:
     def __init__(self, site: Site, db: Engine, ami: AmiClient):
         self.site, self.db, self.ami = site, db, ami

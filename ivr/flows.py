@@ -69,10 +69,12 @@ class HotlineCall:
             await self.perform(action)
             await call.complete()
         finally:
-            await self.schedule_callback()
-            ticket.event("hangup", by="caller" if call.channel.hung_up else "hotline", at=self.at)
-            ticket.close(self.status, language=call.language)
-            call.log.info("call ended at %s", self.at)
+            try:
+                await self.schedule_callback()
+            finally:  # whatever happened to the message, the ticket is closed
+                ticket.event("hangup", by="caller" if call.channel.hung_up else "hotline", at=self.at)
+                ticket.close(self.status, language=call.language)
+                call.log.info("call ended at %s", self.at)
 
     async def navigate(self, state: State, key: str | None) -> Action:
         call = self.call

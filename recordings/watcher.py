@@ -43,7 +43,10 @@ class RecordingWatcher:
         while True:
             await asyncio.sleep(self.interval)
             for marker in sorted(store.closed_dir(self.site).glob("*")):
-                await self.take(marker)
+                try:
+                    await self.take(marker)
+                except OSError as e:  # disk full, permissions: the marker stays, the next pass retries
+                    log.error("recording %s could not be stored yet: %s", marker.name, e)
 
     async def take(self, marker) -> None:
         name = marker.name

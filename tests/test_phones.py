@@ -82,3 +82,17 @@ async def test_supervisor_listen_spies_and_is_audited(desk):
     with Session(desk.db) as s:
         [row] = s.scalars(select(Audit)).all()
     assert (row.actor, row.action, row.target) == ("supervisor201", "listen", "102") and row.ended_at
+
+
+def test_agents_add_from_the_cli(tmp_path):
+    import subprocess
+    import sys
+    site = make_site(tmp_path)
+    cli = [sys.executable, "-m", "tongdai.cli", "--site", str(site.file), "agents"]
+    done = subprocess.run(cli + ["add", "120", "--name", "Nguyễn Thị Lan", "--pin", "4321", "--skills",
+                                 "admin=0,operator=2"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    again = subprocess.run(cli + ["add", "121", "--name", "X", "--pin", "4321"], capture_output=True, text=True)
+    assert again.returncode == 1 and "PIN is already used" in again.stderr
+    listing = subprocess.run(cli + ["list"], capture_output=True, text=True).stdout
+    assert any(line.startswith("120") and "Nguyễn Thị Lan" in line for line in listing.splitlines())

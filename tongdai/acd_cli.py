@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd import stats
-from acd.desk import PAUSE_REASONS, AgentDesk, DeskError, seed_demo_agents
+from acd.desk import PAUSE_REASONS, AgentDesk, DeskError, add_agent, seed_demo_agents
 from acd.phones import SPY_OPTIONS
 from acd.service import ami_client
 from asterisk_conf import Layout
@@ -41,6 +41,14 @@ async def _agents(site: Site, args) -> int:
     db = _db(site)
     ami = ami_client(site, reconnect=False)
     desk = AgentDesk(site, db, ami)
+    if args.action == "add":
+        skills = dict((k, int(v or 0)) for k, _, v in (item.partition("=") for item in args.skills.split(",") if item))
+        try:
+            add_agent(site, db, args.agent, args.name, args.pin, skills or {q.name: 0 for q in site.queues})
+        except (DeskError, ValueError) as e:
+            raise CliError(str(e)) from None
+        print(f"agent {args.agent} ({args.name}) added")
+        return 0
     if args.action == "list":
         states = _states(db)
         print(f"{'agent':<6} {'name':<24} {'seat':<18} {'state':<10} reason")
@@ -163,6 +171,11 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("agents", help="list agents; log in, log out, pause, unpause")
     a = p.add_subparsers(dest="action", required=True)
     a.add_parser("list")
+    add = a.add_parser("add", help="a new agent (person)")
+    add.add_argument("agent", help="agent number, e.g. 120")
+    add.add_argument("--name", required=True)
+    add.add_argument("--pin", required=True, help="4-8 digits, dialled as *11+PIN")
+    add.add_argument("--skills", default="", help="queue=penalty,... (default: every queue, penalty 0)")
     login = a.add_parser("login")
     login.add_argument("agent")
     login.add_argument("--seat", help="endpoint, e.g. PJSIP/agent103 (default: the agent's own seat)")
