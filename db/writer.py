@@ -89,6 +89,9 @@ class TicketBook:
     async def start(self) -> None:
         if self.spool.exists():
             saved = [Op(**json.loads(line)) for line in self.spool.read_text().splitlines() if line.strip()]
+            for op in saved:
+                if op.kind == "create":  # may have landed before the shutdown: created idempotently
+                    op.data["replayed"] = True
             self.pending[:0] = saved
             self.spool.unlink()
             log.info("replaying %d ticket operations kept from the last run", len(saved))
@@ -204,7 +207,8 @@ class TicketBook:
                 at = datetime.fromisoformat(op.at)
                 if op.kind == "create":
                     d = op.data
-                    known = s.execute(select(Ticket.id, Ticket.call_id).where(Ticket.code == op.code)).first()
+                    known = d.get("replayed") and s.execute(
+                        select(Ticket.id, Ticket.call_id).where(Ticket.code == op.code)).first()
                     if known:  # replayed from the spool after a write that did land
                         ids[op.code] = (known[0], known[1])
                         continue
