@@ -46,12 +46,20 @@ class CallbackView:
     outcome: str | None
 
 
-def listing(db: Engine, states: tuple[str, ...] = ("pending", "claimed")) -> list[CallbackView]:
+def _views(db: Engine, *where) -> list[CallbackView]:
     with Session(db) as s:
-        rows = s.execute(select(Callback, Ticket.code).join(Ticket).where(Callback.state.in_(states))
-                         .order_by(Callback.queued_at)).all()
+        rows = s.execute(select(Callback, Ticket.code).join(Ticket).where(*where).order_by(Callback.queued_at)).all()
     return [CallbackView(c.id, code, c.number, c.language, c.due_at, c.attempts, c.state, c.claimed_by, c.outcome)
             for c, code in rows]
+
+
+def listing(db: Engine, states: tuple[str, ...] = ("pending", "claimed")) -> list[CallbackView]:
+    """Callbacks in these states, in the order the callers reached the hotline's queue."""
+    return _views(db, Callback.state.in_(states))
+
+
+def view(db: Engine, callback_id: int) -> CallbackView | None:
+    return next(iter(_views(db, Callback.id == callback_id)), None)
 
 
 def claim(db: Engine, callback_id: int, agent: str) -> bool:
@@ -97,7 +105,7 @@ def record_outcome(site: Site, db: Engine, callback_id: int, outcome: str, by: s
         code, attempt, state = ticket.code, cb.attempts, cb.state
     store.add_call_event(db, _uniqueid(db, code), "callback",
                          {"outcome": outcome, "by": by, "attempt": attempt, "state": state})
-    return next(v for v in listing(db, ("pending", "claimed", "done", "unreachable")) if v.id == callback_id)
+    return view(db, callback_id)
 
 
 def _uniqueid(db: Engine, code: str) -> str:
@@ -116,8 +124,8 @@ async def dial(site: Site, db: Engine, ami: AmiClient, callback_id: int, agent_s
                timeout: float = 120) -> str | None:
     """Ring the agent, then the citizen; returns the outcome recorded (None if the agent did not
     take the call: the callback stays claimed, no attempt is counted)."""
-    cb = next((v for v in listing(db) if v.id == callback_id), None)
-    if cb is None:
+    cb = view(db, callback_id)
+    if cb is None or cb.state not in ("pending", "claimed"):
         raise CallbackError(f"no open callback {callback_id}")
     if not phone.valid(cb.number):
         raise CallbackError(f"callback {callback_id}: {cb.number!r} is not a callable Vietnamese number")

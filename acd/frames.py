@@ -42,3 +42,8 @@ class FrameBuffer:
                 continue
             frames.append(parse(block))
         return frames
+
+
+def endpoint(channel: str) -> str:
+    """'PJSIP/agent103-0000000a' -> 'PJSIP/agent103': the device a channel belongs to."""
+    return channel.rsplit("-", 1)[0]

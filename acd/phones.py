@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from acd.ami import AmiError
 from acd.desk import PAUSE_REASONS, AgentDesk, DeskError
+from acd.frames import endpoint
 from db.writer import TicketBook
 from ivr.call import Call
 
@@ -16,7 +17,7 @@ SPY_OPTIONS = {"listen": "q", "whisper": "qw", "barge": "qB"}
 
 def seat_of(call: Call) -> str:
     """'PJSIP/agent103-0000000a' -> 'PJSIP/agent103'."""
-    return call.env["channel"].rsplit("-", 1)[0]
+    return endpoint(call.env["channel"])
 
 
 async def agent_codes(desk: AgentDesk, call: Call) -> None:

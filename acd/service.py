@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from acd.agents import AgentBoard
 from acd.ami import AmiAuthError, AmiClient, AmiError
 from acd.desk import AgentDesk, DeskError, seed_demo_agents
-from acd.frames import Frame
+from acd.frames import Frame, endpoint
 from db.writer import TicketBook
 from tongdai.config import Site
 from tongdai.secrets import load_or_create, site_secret_names
@@ -109,7 +109,7 @@ class Acd:
             self.uptime = uptime
             return
         if name == "ChanSpyStop":  # close the audit row of a listen/whisper/barge started from the CLI
-            spyer = e.get("SpyerChannel", "").removeprefix("PJSIP/").rsplit("-", 1)[0]
+            spyer = endpoint(e.get("SpyerChannel", "")).removeprefix("PJSIP/")
             self.book.audit_end_by(spyer, ("listen", "whisper", "barge"))
         self._queue_picture(name, e)
         changes, requests = self.board.apply(e, time.time())
@@ -147,7 +147,7 @@ class Acd:
         if name == "BlindTransfer":  # an agent's phone transferred the caller (SIP REFER)
             ticket = self.book.handle(e.get("TransfereeUniqueid", ""))
             if ticket:
-                ticket.event("transfer", to=e.get("Extension"), by=e.get("TransfererChannel", "").rsplit("-", 1)[0],
+                ticket.event("transfer", to=e.get("Extension"), by=endpoint(e.get("TransfererChannel", "")),
                              via="phone")
             return
         ticket = self.book.handle(e.get("Uniqueid", ""))

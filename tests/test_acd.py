@@ -1,12 +1,9 @@
 """ACD on the real Asterisk: app_queue distributes callers to SIPp agent phones."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,16 +12,10 @@ from sqlalchemy.orm import Session
 from db import store
 from db.models import AgentState, Audit
 from tests.harness import sipp
+from tests.harness.cli import cli
 from tests.harness.tickets import kinds, wait_closed
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
-def cli(site, *args, check=True):
-    done = subprocess.run([sys.executable, "-m", "tongdai.cli", "--site", str(site.file), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
-    assert not check or done.returncode == 0, done.stdout + done.stderr
-    return done
 
 
 @pytest.fixture

@@ -1,11 +1,8 @@
 """Recordings, after-hours voicemail and callbacks on the real Asterisk with SIPp."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -15,18 +12,12 @@ from db import store
 from db.models import Callback, Recording, Ticket
 from tests.conftest import EngineProcess
 from tests.harness import sipp
+from tests.harness.cli import cli
 from tests.harness.site import variant
 from tests.harness.tickets import wait_closed
 
-ROOT = Path(__file__).resolve().parent.parent
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-
-def cli(site, *args, check=True):
-    done = subprocess.run([sys.executable, "-m", "tongdai.cli", "--site", str(site.file), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    assert not check or done.returncode == 0, done.stdout + done.stderr
-    return done
 
 
 def recordings_of(site, code, timeout=20):

@@ -23,7 +23,8 @@ class CliError(RuntimeError):
     pass
 
 
-def _db(site: Site):
+def open_db(site: Site):
+    """The site's database, migrated, with the demo agents seeded (for CLI commands)."""
     db = store.connect(site.paths.database_url)
     store.migrate(db)
     seed_demo_agents(site, db)
@@ -38,7 +39,7 @@ def _states(db) -> dict[str, tuple[str, str | None]]:
 
 
 async def _agents(site: Site, args) -> int:
-    db = _db(site)
+    db = open_db(site)
     ami = ami_client(site, reconnect=False)
     desk = AgentDesk(site, db, ami)
     if args.action == "add":
@@ -79,7 +80,7 @@ async def _agents(site: Site, args) -> int:
 
 
 async def _supervise(site: Site, args) -> int:
-    db = _db(site)
+    db = open_db(site)
     ami = ami_client(site, reconnect=False)
     agent = await AgentDesk(site, db, ami).agent(args.agent)
     if not agent.seat:
@@ -104,7 +105,7 @@ async def _transfer(site: Site, args) -> int:
     numbers = {v: k for k, v in site.emergency.numbers.items()}
     if args.number not in numbers:
         raise CliError(f"only {', '.join(numbers)} can be transferred to from here")
-    db = _db(site)
+    db = open_db(site)
     ami = ami_client(site, reconnect=False)
     await ami.connect()
     try:
@@ -131,7 +132,7 @@ async def _transfer(site: Site, args) -> int:
 
 def cmd_stats(site: Site, args) -> int:
     day = date.fromisoformat(args.date) if args.date else datetime.now(ZoneInfo(site.timezone)).date()
-    data = stats.report(_db(site), Layout.for_site(site).log / "queue_log", day, site.timezone)
+    data = stats.report(open_db(site), Layout.for_site(site).log / "queue_log", day, site.timezone)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=1))
         return 0

@@ -8,12 +8,12 @@ from acd import callbacks
 from acd.desk import AgentDesk
 from acd.service import ami_client
 from recordings import audit
-from tongdai.acd_cli import CliError, _db
+from tongdai.acd_cli import CliError, open_db
 from tongdai.config import Site
 
 
 def cmd_recordings(site: Site, args) -> int:
-    db = _db(site)
+    db = open_db(site)
     if args.action == "verify":
         r = audit.verify(site, db)
         for title, items in (("missing", r.missing), ("corrupt", r.corrupt), ("orphaned", r.orphaned),
@@ -40,7 +40,7 @@ def cmd_recordings(site: Site, args) -> int:
 
 
 async def _callbacks(site: Site, args) -> int:
-    db = _db(site)
+    db = open_db(site)
     if args.action == "list":
         print(f"{'id':>4} {'ticket':<18} {'number':<12} {'due (UTC)':<17} {'tries':>5} {'state':<11} agent")
         for c in callbacks.listing(db):
