@@ -64,7 +64,8 @@ def test_calls_are_distributed_across_logged_in_agents(real_pbx, acd, workdir):
     cli(real_pbx.site, "agents", "login", "102")
     results = parallel(*(lambda n=n: operator_call(real_pbx, workdir, f"092100000{n}") for n in (1, 2)))
     assert all(r.successful == 1 for r in results), [str(r) for r in results]
-    tickets = [wait_closed(real_pbx.site, f"092100000{n}")[0] for n in (1, 2)]
+    tickets = [wait_closed(real_pbx.site, f"092100000{n}", until=lambda t: "agent_complete" in kinds(t))[0]
+               for n in (1, 2)]
     assert sorted(t["agent"] for t in tickets) == ["101", "102"]
     for t in tickets:
         assert t["kind"] == "operator" and t["talk_s"] is not None and t["wait_s"] is not None
@@ -105,7 +106,7 @@ def test_wrapup_delays_the_next_call(real_pbx, acd, workdir, ami):
 def test_caller_who_hangs_up_in_queue_is_an_abandoned_ticket(real_pbx, acd, workdir):
     result = operator_call(real_pbx, workdir, "0921000020", hold_ms=9000)  # nobody logged in
     assert result.successful == 1, str(result)
-    [t] = wait_closed(real_pbx.site, "0921000020")
+    [t] = wait_closed(real_pbx.site, "0921000020", until=lambda t: "abandon" in kinds(t))
     assert t["abandoned"] is True and t["abandon_position"] == 1 and t["wait_s"] >= 2
     abandon = next(e for e in t["events"] if e["kind"] == "abandon")
     assert abandon["detail"]["queue"] == "operator" and abandon["detail"]["position"] == 1
@@ -221,7 +222,8 @@ def test_stats_on_fifty_calls_match_tickets_queue_log_and_app_queue(real_pbx, ac
                                   caller="0922[call_number]", name="fifty")
     result = sipp.call(real_pbx.site.ports.sip, scenario, calls=50, concurrent=12, rate=4, timeout=240)
     assert result.successful == 50, str(result)
-    tickets = [wait_closed(real_pbx.site, f"0922{n}")[0] for n in range(1, 51)]
+    tickets = [wait_closed(real_pbx.site, f"0922{n}", until=lambda t: t["agent"] is not None)[0]
+               for n in range(1, 51)]
     time.sleep(1.5)  # the last AgentComplete events reach the engine and its writer
     after, completed_after = stats(), queue_params()
 
