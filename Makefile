@@ -1,18 +1,19 @@
 # tongdai: `make run` (the hotline on the demo site) and `make test` (the whole suite).
 # Both create .venv/ and install what they need; as root on Debian they also install the
-# host tools (SIPp, sox, espeak-ng, debootstrap) and Asterisk 22 (a Debian sid chroot).
+# host tools (SIPp, sox, espeak-ng, debootstrap; Chromium for the browser tests) and Asterisk 22 (a Debian sid chroot).
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 export TONGDAI_SITE ?= sites/demo.toml
 HOST_TOOLS := sipp:sip-tester sox:sox espeak-ng:espeak-ng debootstrap:debootstrap unshare:util-linux
+TEST_TOOLS := chromium:chromium
 
-.PHONY: run test venv host-deps pbx bench clean
+.PHONY: run test venv host-deps test-deps need pbx bench clean
 
 run: host-deps venv
 	$(VENV)/bin/tongdai run
 
-test: host-deps venv pbx
+test: host-deps test-deps venv pbx
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 venv: $(VENV)/.installed
@@ -24,7 +25,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 host-deps:
-	@missing=""; for pair in $(HOST_TOOLS); do \
+	@$(MAKE) --no-print-directory need TOOLS="$(HOST_TOOLS)"
+
+test-deps:
+	@$(MAKE) --no-print-directory need TOOLS="$(TEST_TOOLS)"
+
+need:
+	@missing=""; for pair in $(TOOLS); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -46,6 +46,8 @@ class Acd:
         self.synced = asyncio.Event()
         self.waiting: dict[str, set[str]] = {}  # queue -> uniqueids of callers waiting
         self.holdtime: dict[str, float] = {}  # queue -> smoothed wait before an agent answered
+        self.joined: dict[str, float] = {}  # uniqueid -> when the caller joined its queue (epoch)
+        self.listeners: list = []  # f(event name, frame), called after the engine has applied an event
         self.tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -88,6 +90,7 @@ class Acd:
         for m in members:
             if m.get("Event") == "QueueEntry":
                 self.waiting.setdefault(m.get("Queue", ""), set()).add(m.get("Uniqueid", ""))
+                self.joined[m.get("Uniqueid", "")] = time.time() - int(m.get("Wait", "0") or 0)
             elif m.get("Event") == "QueueParams" and int(m.get("Holdtime", "0") or 0):
                 self.holdtime[m.get("Queue", "")] = float(m["Holdtime"])
         self._persist(self.board.resync(members, time.time()))
@@ -118,13 +121,17 @@ class Acd:
             log.warning("agent %s did not answer %d calls in a row: paused (%s)", r.member, AUTOPAUSE_AFTER, r.reason)
             asyncio.create_task(self._pause(r.member, r.reason))
         self._ticket_facts(name, e)
+        for listener in self.listeners:
+            listener(name, e)
 
     def _queue_picture(self, name: str, e: Frame) -> None:
         queue, uid = e.get("Queue", ""), e.get("Uniqueid", "")
         if name == "QueueCallerJoin":
             self.waiting.setdefault(queue, set()).add(uid)
+            self.joined[uid] = time.time()
         elif name in ("QueueCallerLeave", "QueueCallerAbandon"):
             self.waiting.get(queue, set()).discard(uid)
+            self.joined.pop(uid, None)
         elif name == "AgentConnect":
             hold = float(e.get("HoldTime", "0") or 0)
             self.holdtime[queue] = (self.holdtime.get(queue, hold) * 3 + hold) / 4  # as app_queue smooths it

@@ -7,7 +7,9 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 TICKET_KINDS = ("info", "report", "emergency", "operator", "after_hours")
-TICKET_STATUSES = ("in_call", "closed")
+TICKET_STATUSES = ("in_call", "closed", "after_hours", "callback_pending", "unreachable")
+# what an agent or supervisor can set while working a ticket (the call flow never overwrites these)
+CASE_STATUSES = ("open", "forwarded", "resolved", "closed")
 
 
 class Base(DeclarativeBase):
@@ -60,7 +62,8 @@ class Ticket(Base):
     call: Mapped[Call | None] = relationship(back_populates="tickets")
     events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
 
-    __table_args__ = (Index("ix_tickets_created_at", "created_at"), Index("ix_tickets_field", "field"))
+    __table_args__ = (Index("ix_tickets_created_at", "created_at"), Index("ix_tickets_field", "field"),
+                      Index("ix_tickets_status", "status"), Index("ix_tickets_agent", "agent"))
 
 
 class TicketEvent(Base):
@@ -155,3 +158,31 @@ class Callback(Base):
     claimed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(24))
     updated_at: Mapped[datetime]
+
+
+class User(Base):
+    """A console account. `extension` links an agent / callback worker to their agent number and
+    a supervisor to their supervisor seat (201 → PJSIP/supervisor201)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))  # agent | supervisor | callback | leader | admin
+    extension: Mapped[str | None] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(default=False)
+
+
+class WebSession(Base):
+    """A console login. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

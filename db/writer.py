@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db import store
-from db.models import AgentState, Audit, Call, Callback, Recording, Ticket, TicketEvent
+from db.models import CASE_STATUSES, AgentState, Audit, Call, Callback, Recording, Ticket, TicketEvent
 
 log = logging.getLogger("tongdai.tickets")
 BATCH = 500
@@ -66,7 +66,8 @@ class TicketHandle:
             return
         self.closed = True
         now = utcnow().isoformat()
-        self.book.push(Op("update", self.code, now, {"status": status, "closed_at": now}))
+        # a status an agent already set while talking (open, forwarded, resolved) is kept
+        self.book.push(Op("update", self.code, now, {"status": status, "closed_at": now, "_unless_set": True}))
         self.call(ended_at=now, **call_fields)
 
 
@@ -261,7 +262,11 @@ class TicketBook:
                                       detail=json.dumps(op.data["detail"], ensure_ascii=False)
                                       if op.data["detail"] else None))
                 elif op.kind == "update":
-                    values = {k: (datetime.fromisoformat(v) if k.endswith("_at") else v) for k, v in op.data.items()}
+                    values = {k: (datetime.fromisoformat(v) if k.endswith("_at") else v) for k, v in op.data.items()
+                              if k != "_unless_set"}
+                    if op.data.get("_unless_set"):
+                        s.execute(update(Ticket).where(Ticket.id == tid, Ticket.status.not_in(CASE_STATUSES))
+                                  .values(status=values.pop("status")))
                     s.execute(update(Ticket).where(Ticket.id == tid).values(**values))
                 elif op.kind == "call":
                     values = {k: (datetime.fromisoformat(v) if k.endswith("_at") and v else v)

@@ -261,5 +261,5 @@ def test_agent_transfers_the_caller_to_115_from_the_cli(real_pbx, acd, workdir, 
         ambulance.stop()
     [t] = wait_closed(real_pbx.site, "0921000050")
     transfer = [e for e in t["events"] if e["kind"] == "transfer"]
-    assert transfer and transfer[0]["detail"] == {"to": "115", "by": "agent103", "via": "agent"}
+    assert transfer and transfer[0]["detail"] == {"to": "115", "by": "agent103", "via": "agent", "from": "cli"}
     assert ambulance.answered() == 1

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from acd import stats
+from acd import stats, supervision
 from acd.desk import PAUSE_REASONS, AgentDesk, DeskError, add_agent, seed_demo_agents
 from acd.phones import SPY_OPTIONS
 from acd.service import ami_client
@@ -83,50 +83,30 @@ async def _supervise(site: Site, args) -> int:
     db = open_db(site)
     ami = ami_client(site, reconnect=False)
     agent = await AgentDesk(site, db, ami).agent(args.agent)
-    if not agent.seat:
-        raise CliError(f"agent {args.agent} is not logged in")
-    supervisor = args.supervisor if args.supervisor.startswith("supervisor") else f"supervisor{args.supervisor}"
     await ami.connect()
     try:
-        reply = await ami.action("Originate", Channel=f"PJSIP/{supervisor}", Application="ChanSpy",
-                                 Data=f"{agent.seat},{SPY_OPTIONS[args.mode]}", CallerID=f'"{args.mode}" <{agent.extension}>',
-                                 Async="true", Timeout="30000")
+        audit = await supervision.spy(ami, db, args.supervisor, agent, args.mode, "cli")
+    except supervision.SupervisionError as e:
+        raise CliError(str(e)) from None
     finally:
         await ami.close()
-    if reply.get("Response") != "Success":
-        raise CliError(f"Originate: {reply.get('Message')}")
-    audit = store.add_audit(db, supervisor, args.mode, target=agent.extension, detail={"via": "cli", "seat": agent.seat})
+    supervisor = supervision.supervisor_seat(args.supervisor)
     print(f"{supervisor}'s phone rings; answering it will {args.mode} on agent {agent.extension} (audit {audit})")
     return 0
 
 
 async def _transfer(site: Site, args) -> int:
     """Blind-transfer the caller talking to an agent to 113/114/115 (AMI Redirect)."""
-    numbers = {v: k for k, v in site.emergency.numbers.items()}
-    if args.number not in numbers:
-        raise CliError(f"only {', '.join(numbers)} can be transferred to from here")
     db = open_db(site)
     ami = ami_client(site, reconnect=False)
     await ami.connect()
     try:
-        channels = await ami.action_list("CoreShowChannels")
-        agent_channel = next((c for c in channels if c["Channel"].startswith(f"{args.seat}-")), None)
-        if agent_channel is None or not agent_channel.get("BridgeId"):
-            raise CliError(f"no call in progress on {args.seat}")
-        caller = next((c for c in channels if c.get("BridgeId") == agent_channel["BridgeId"]
-                       and c["Channel"] != agent_channel["Channel"]), None)
-        if caller is None:
-            raise CliError(f"no caller bridged with {args.seat}")
-        reply = await ami.action("Redirect", Channel=caller["Channel"], Context="tongdai-emergency",
-                                 Exten=numbers[args.number], Priority="1")
+        channel, code = await supervision.transfer(ami, db, site, args.seat, args.number, "cli")
+    except supervision.SupervisionError as e:
+        raise CliError(str(e)) from None
     finally:
         await ami.close()
-    if reply.get("Response") != "Success":
-        raise CliError(f"Redirect: {reply.get('Message')}")
-    store.add_audit(db, args.seat, "transfer", target=args.number, call=caller["Uniqueid"], detail={"via": "cli"})
-    code = store.add_call_event(db, caller["Uniqueid"], "transfer",
-                                {"to": args.number, "by": args.seat.removeprefix("PJSIP/"), "via": "agent"})
-    print(f"{caller['Channel']} (ticket {code or '-'}) transferred to {args.number}")
+    print(f"{channel} (ticket {code or '-'}) transferred to {args.number}")
     return 0
 
 

@@ -13,9 +13,10 @@ from asterisk_conf import Layout, render
 from ivr import prompts
 from ivr.menu import load_menu
 from acd.ami import AmiError
-from tongdai import acd_cli, logs, pbx, records_cli, tickets_cli
+from tongdai import acd_cli, logs, pbx, records_cli, tickets_cli, users_cli
 from tongdai.config import ConfigError, Site, load_site
 from tongdai.engine import Engine, serve
+from tongdai.secrets import load_or_create
 
 
 def render_site(site: Site, out: Path | None = None) -> Layout:
@@ -24,6 +25,11 @@ def render_site(site: Site, out: Path | None = None) -> Layout:
     layout = render(site, out)
     prompts.ensure(site, tree)
     return layout
+
+
+def first_admin(site: Site) -> str:
+    """The generated first admin password, while it is still the one in the secrets file."""
+    return load_or_create(site.paths.secrets, ["console_admin"])["console_admin"]
 
 
 def banner(site: Site, p: pbx.Pbx, layout: Layout) -> str:
@@ -43,6 +49,9 @@ def banner(site: Site, p: pbx.Pbx, layout: Layout) -> str:
     lines += [f"  SIP passwords and the AMI secret: {site.paths.secrets} (mode 0600)",
               f"  AMI {site.ports.bind}:{site.ports.ami} (user tongdai), FastAGI 127.0.0.1:{site.ports.agi}",
               f"  Logs: {layout.log}; CLI: tongdai pbx cli"]
+    host = "127.0.0.1" if site.ports.bind in ("0.0.0.0", "::") else site.ports.bind
+    lines.append(f"  Console: http://{host}:{site.ports.web}/ (first login: admin / {first_admin(site)};"
+                 f" `tongdai users passwd admin` changes it, `tongdai users add` adds staff)")
     return "\n".join(lines)
 
 
@@ -147,6 +156,7 @@ def parser() -> argparse.ArgumentParser:
     tickets_cli.add_parser(sub)
     acd_cli.add_parsers(sub)
     records_cli.add_parsers(sub)
+    users_cli.add_parser(sub)
     for sp in sub.choices.values():
         sp.add_argument("--site", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return ap

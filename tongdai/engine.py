@@ -17,6 +17,9 @@ from ivr import flows, hours
 from ivr.menu import load_menu
 from recordings.watcher import RecordingWatcher
 from tongdai.config import Site
+from web.accounts import ensure_admin
+from web.app import WebConsole
+from web.context import Console
 
 log = logging.getLogger("tongdai.engine")
 
@@ -35,6 +38,7 @@ class Engine:
         self.agi = FastAgiServer(routes, site.paths.sounds, "127.0.0.1", site.ports.agi)
         self.recordings = RecordingWatcher(site, self.db, self.tickets)
         self.autodial = AutoDialer(site, self.acd)
+        self.web = WebConsole(Console(site, self.db, self.tickets, self.acd))
         self.tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -45,12 +49,15 @@ class Engine:
         await self.tickets.start()
         await self.acd.start()
         await self.agi.start()
+        await asyncio.to_thread(ensure_admin, self.site, self.db)
+        await self.web.start()
         self.tasks.append(asyncio.create_task(self.recordings.run(), name="recordings"))
         if self.site.callbacks.auto:
             self.tasks.append(asyncio.create_task(self.autodial.run(), name="autodial"))
 
     async def close(self) -> None:
         await self.agi.close()
+        await self.web.close()
         for task in self.tasks:
             task.cancel()
         await self.acd.close()

@@ -1,0 +1,71 @@
+"""The console in tests: an HTTP client that logs in like a browser (cookie + CSRF), and seeded data."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy.orm import Session
+
+from db.models import Call, Callback, Recording, Ticket, TicketEvent
+from web import accounts
+
+PASSWORD = "correct-horse-1022"
+
+
+class ConsoleClient:
+    def __init__(self, base: str):
+        self.base = base
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def login_token(self) -> str:
+        async with self.http.get(f"{self.base}/login") as r:
+            return re.search(r'name="csrf" value="([^"]+)"', await r.text()).group(1)
+
+    async def login(self, username: str, password: str = PASSWORD) -> aiohttp.ClientResponse:
+        token = await self.login_token()
+        r = await self.http.post(f"{self.base}/login", json={"username": username, "password": password, "csrf": token})
+        if r.status == 200:
+            self.csrf = (await r.json())["csrf"]
+        return r
+
+    def request(self, method: str, path: str, csrf: bool = True, **kw):
+        headers = kw.pop("headers", {})
+        if csrf and self.csrf:
+            headers["X-CSRF-Token"] = self.csrf
+        return self.http.request(method, f"{self.base}{path}", headers=headers, allow_redirects=False, **kw)
+
+
+def add_users(db) -> None:
+    for name, role, ext in (("lan", "agent", "101"), ("minh", "agent", "102"), ("hoa", "supervisor", "201"),
+                            ("tuan", "leader", None), ("mai", "callback", "106")):
+        accounts.add_user(db, name, role, PASSWORD, ext)
+
+
+def add_ticket(db, recordings: Path, code: str, agent: str | None, number: str = "0905111222", field: str = "trees",
+               with_callback: bool = False) -> int:
+    """A closed ticket answered by `agent`, with a 'call' recording on disk; returns the recording id."""
+    now = datetime.utcnow() - timedelta(minutes=5)
+    wav = recordings / "2026" / f"{code}.wav"
+    wav.parent.mkdir(parents=True, exist_ok=True)
+    wav.write_bytes(b"RIFF....WAVEfmt " + bytes(64))
+    with Session(db) as s, s.begin():
+        call = Call(uniqueid=f"u-{code}", caller_number=number, started_at=now)
+        s.add(call)
+        s.flush()
+        t = Ticket(code=code, call_id=call.id, kind="report", field=field, queue="incidents", status="closed",
+                   created_at=now, closed_at=now + timedelta(minutes=2), agent=agent, wait_s=4, talk_s=60)
+        s.add(t)
+        s.flush()
+        s.add(TicketEvent(ticket_id=t.id, at=now, kind="menu", detail='{"menu": "main", "digit": "2"}'))
+        rec = Recording(ticket_id=t.id, kind="call", path=f"2026/{code}.wav", bytes=80, status="ok", created_at=now)
+        s.add(rec)
+        if with_callback:
+            s.add(Callback(ticket_id=t.id, number=number, language="vi", queued_at=now, due_at=now, updated_at=now))
+        s.flush()
+        return rec.id

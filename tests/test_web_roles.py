@@ -1,0 +1,199 @@
+"""Console access rules on the real aiohttp app: sessions, roles, CSRF, rate limits, validation."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from acd.service import Acd
+from db import store
+from db.models import Audit, Ticket
+from db.writer import TicketBook
+from tests.harness.console import PASSWORD, ConsoleClient, add_ticket, add_users
+from tests.harness.sipp import free_port
+from tests.harness.site import make_site
+from web.app import HERE, make_app
+from web.context import Console
+
+
+@pytest.fixture
+async def console(tmp_path):
+    site = make_site(tmp_path)
+    db = store.connect(site.paths.database_url)
+    store.migrate(db)
+    add_users(db)
+    ids = {"mine": add_ticket(db, site.paths.recordings, "1022-261125-0001", "101"),
+           "other": add_ticket(db, site.paths.recordings, "1022-261125-0002", "102", number="0905333444"),
+           "callback": add_ticket(db, site.paths.recordings, "1022-261125-0003", None, with_callback=True)}
+    book = TicketBook(db, site.hotline, site.timezone, site.paths.data / "pending.jsonl")
+    c = Console(site, db, book, Acd(site, db, book))
+    app = make_app(c)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port(__import__("socket").SOCK_STREAM)
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    clients: list[ConsoleClient] = []
+
+    def client() -> ConsoleClient:
+        clients.append(ConsoleClient(f"http://127.0.0.1:{port}"))
+        return clients[-1]
+
+    yield c, app, client, ids
+    for cl in clients:
+        await cl.close()
+    await runner.cleanup()
+    db.dispose()
+
+
+async def logged_in(client, name):
+    cl = client()
+    r = await cl.login(name)
+    assert r.status == 200, await r.text()
+    return cl
+
+
+async def test_without_a_session_api_says_401_and_pages_redirect(console):
+    _, _, client, ids = console
+    cl = client()
+    for path in ("/api/tickets", "/api/wallboard", f"/api/recordings/{ids['mine']}/audio", "/api/me"):
+        async with cl.request("GET", path) as r:
+            assert r.status == 401, path
+            assert "error" in await r.json()
+    async with cl.request("GET", "/agent") as r:
+        assert r.status == 302 and r.headers["Location"] == "/login?next=/agent"
+    async with cl.request("GET", "/ws") as r:
+        assert r.status == 401
+
+
+async def test_login_sets_a_strict_httponly_cookie_and_refuses_bad_tokens(console):
+    _, _, client, _ = console
+    cl = client()
+    token = await cl.login_token()
+    async with cl.http.post(f"{cl.base}/login", json={"username": "lan", "password": PASSWORD}) as r:
+        assert r.status == 403  # no CSRF token
+    async with cl.http.post(f"{cl.base}/login", json={"username": "lan", "password": "wrong-password-x", "csrf": token}) as r:
+        assert r.status == 401
+    async with cl.http.post(f"{cl.base}/login", data={"username": "lan", "password": PASSWORD, "csrf": token,
+                                                      "next": "/tickets"}, allow_redirects=False) as r:
+        assert r.status == 302 and r.headers["Location"] == "/tickets"
+        cookie = r.headers["Set-Cookie"]
+        assert "td_session=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    async with cl.request("GET", "/agent") as r:
+        assert r.status == 200 and "Bàn làm việc" in await r.text()
+
+
+async def test_agent_sees_only_own_tickets_and_recordings(console):
+    c, _, client, ids = console
+    cl = await logged_in(client, "lan")
+    async with cl.request("GET", "/api/tickets") as r:
+        assert [t["code"] for t in (await r.json())["tickets"]] == ["1022-261125-0001"]
+    async with cl.request("GET", "/api/tickets/1022-261125-0002") as r:
+        assert r.status == 403
+    async with cl.request("GET", "/api/tickets/1022-261125-0001") as r:
+        assert r.status == 200 and (await r.json())["caller_number"] == "0905111222"
+    async with cl.request("GET", f"/api/recordings/{ids['other']}/audio") as r:
+        assert r.status == 403
+    async with cl.request("GET", f"/api/recordings/{ids['mine']}/audio") as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "audio/wav"
+    async with cl.request("GET", "/api/tickets/1022-261125-0002/export") as r:
+        assert r.status == 403
+    for path in ("/api/wallboard", "/wallboard", "/api/reports", "/api/users"):
+        async with cl.request("GET", path) as r:
+            assert r.status == 403, path
+    with Session(c.db) as s:
+        audits = s.scalars(select(Audit).where(Audit.action == "playback")).all()
+    assert [(a.actor, a.target) for a in audits] == [("lan", "1022-261125-0001")]
+
+
+async def test_changes_need_the_csrf_token(console):
+    c, _, client, _ = console
+    cl = await logged_in(client, "lan")
+    body = {"summary": "Cây đổ trên đường Lê Duẩn", "priority": 2, "status": "forwarded"}
+    async with cl.request("PATCH", "/api/tickets/1022-261125-0001", csrf=False, json=body) as r:
+        assert r.status == 403 and "CSRF" in (await r.json())["error"]
+    async with cl.request("PATCH", "/api/tickets/1022-261125-0001", csrf=False, headers={"X-CSRF-Token": "forged"},
+                          json=body) as r:
+        assert r.status == 403
+    async with cl.request("POST", "/logout", csrf=False) as r:
+        assert r.status == 403
+    async with cl.request("PATCH", "/api/tickets/1022-261125-0001", json=body) as r:
+        assert r.status == 200, await r.text()
+    t = store.get_ticket(c.db, "1022-261125-0001")
+    assert (t.summary, t.priority, t.status) == ("Cây đổ trên đường Lê Duẩn", 2, "forwarded")
+    assert json.loads(t.events[-1].detail)["by"] == "lan"
+
+
+async def test_inputs_are_validated_with_clear_errors(console):
+    _, _, client, _ = console
+    cl = await logged_in(client, "lan")
+    cases = [({"priority": "high"}, "priority"), ({"field": "weather"}, "field"), ({"status": "deleted"}, "status"),
+             ({"owner": "x"}, "unknown key"), ({"summary": "x" * 5000}, "summary")]
+    for body, word in cases:
+        async with cl.request("PATCH", "/api/tickets/1022-261125-0001", json=body) as r:
+            assert r.status == 400 and word in (await r.json())["error"], body
+    async with cl.request("PATCH", "/api/tickets/1022-261125-0001", data="{not json",
+                          headers={"Content-Type": "application/json"}) as r:
+        assert r.status == 400 and "JSON" in (await r.json())["error"]
+    async with cl.request("POST", "/api/tickets/1022-261125-0001/notes", json={"text": ""}) as r:
+        assert r.status == 400
+    async with cl.request("GET", "/api/tickets?from=yesterday") as r:
+        assert r.status == 400 and "from" in (await r.json())["error"]
+    async with cl.request("GET", "/api/recordings/abc/audio") as r:
+        assert r.status == 400
+    async with cl.request("POST", "/api/agent/state", json={"state": "sleeping"}) as r:
+        assert r.status == 400 and "state" in (await r.json())["error"]
+
+
+async def test_leader_reads_reports_but_cannot_edit(console):
+    _, _, client, _ = console
+    cl = await logged_in(client, "tuan")
+    async with cl.request("PATCH", "/api/tickets/1022-261125-0001", json={"priority": 1}) as r:
+        assert r.status == 403
+    async with cl.request("GET", "/api/reports") as r:
+        data = await r.json()
+        assert r.status == 200 and {"fields", "queues", "days", "emergency_transfers"} <= set(data)
+    async with cl.request("GET", "/api/reports.csv") as r:
+        assert r.status == 200 and (await r.text()).startswith("section,name,offered")
+    async with cl.request("GET", "/api/reports?from=2026-01-10&to=2026-01-01") as r:
+        assert r.status == 400
+
+
+async def test_callback_worker_sees_callback_tickets_only(console):
+    _, _, client, ids = console
+    cl = await logged_in(client, "mai")
+    async with cl.request("GET", "/api/callbacks") as r:
+        assert [cb["ticket"] for cb in (await r.json())["callbacks"]] == ["1022-261125-0003"]
+    async with cl.request("GET", "/api/tickets/1022-261125-0001") as r:
+        assert r.status == 403
+    async with cl.request("GET", f"/api/recordings/{ids['callback']}/audio") as r:
+        assert r.status == 200
+    other = await logged_in(client, "hoa")
+    async with cl.request("POST", "/api/callbacks/1/claim") as r:
+        assert r.status == 200
+    async with other.request("POST", "/api/callbacks/1/claim") as r:
+        assert r.status == 403  # supervisors watch callbacks; callback workers claim them
+
+
+async def test_failed_logins_are_rate_limited(console):
+    _, _, client, _ = console
+    cl = client()
+    for _ in range(5):
+        assert (await cl.login("minh", "not-the-password")).status == 401
+    r = await cl.login("minh")  # even the right password waits now
+    assert r.status == 429 and int(r.headers["Retry-After"]) > 0
+
+
+async def test_every_api_route_checks_a_role_and_is_documented(console):
+    _, app, _, _ = console
+    spec = json.loads((HERE / "openapi.json").read_text())
+    for route in app.router.routes():
+        path = route.resource.canonical if route.resource else ""
+        if route.method == "HEAD" or not path.startswith(("/api/", "/ws")):
+            continue
+        if path != "/api/openapi.json":
+            assert hasattr(route.handler, "roles"), path
+        if path.startswith("/api/"):
+            assert route.method.lower() in spec["paths"].get(path, {}), f"{route.method} {path} not in openapi.json"

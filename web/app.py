@@ -1,0 +1,85 @@
+"""The console's aiohttp application, served by the engine process on ports.bind:ports.web."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from db.models import CASE_STATUSES, TICKET_STATUSES
+from web import accounts, callbacks, desk, live, login, pages, reports, tickets, wallboard
+from web.context import CONSOLE, Console
+from web.guard import RateLimiter, allow, body, fail, headers, session
+
+log = logging.getLogger("tongdai.web")
+HERE = pages.HERE
+
+
+@allow(*accounts.ROLES)
+async def site_info(request: web.Request) -> web.Response:
+    site = request.app[CONSOLE].site
+    return web.json_response({
+        "hotline": site.hotline, "province": site.province, "timezone": site.timezone,
+        "fields": [{"key": f.key, "vi": f.vi, "en": f.en} for f in site.fields],
+        "queues": [q.name for q in site.queues], "statuses": list(TICKET_STATUSES + CASE_STATUSES),
+        "case_statuses": list(CASE_STATUSES)})
+
+
+@allow()  # admin only
+async def list_users(request: web.Request) -> web.Response:
+    found = await asyncio.to_thread(accounts.users, request.app[CONSOLE].db)
+    return web.json_response({"users": [u.as_dict() for u in found]})
+
+
+@allow()
+async def add_user(request: web.Request) -> web.Response:
+    data = await body(request)
+    try:
+        user = await asyncio.to_thread(accounts.add_user, request.app[CONSOLE].db, str(data.get("username", "")),
+                                       str(data.get("role", "")), str(data.get("password", "")),
+                                       str(data["extension"]) if data.get("extension") else None, data.get("name"))
+    except accounts.AccountError as e:
+        raise fail(400, str(e)) from None
+    return web.json_response(user.as_dict(), status=201)
+
+
+async def openapi(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(HERE / "openapi.json", headers={"Content-Type": "application/json"})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def make_app(c: Console) -> web.Application:
+    app = web.Application(middlewares=[headers, session], client_max_size=256 * 1024)
+    app[CONSOLE] = c
+    c.limiter = RateLimiter()
+    c.hub = live.Hub(c)
+    for module in (login, pages, tickets, desk, wallboard, callbacks, reports, live):
+        app.add_routes(module.routes())
+    app.add_routes([web.get("/api/site", site_info), web.get("/api/users", list_users),
+                    web.post("/api/users", add_user), web.get("/api/openapi.json", openapi),
+                    web.get("/healthz", healthz)])
+    return app
+
+
+class WebConsole:
+    """Starts and stops the console inside the engine's event loop."""
+
+    def __init__(self, c: Console):
+        self.console = c
+        self.app = make_app(c)
+        self.runner = web.AppRunner(self.app, access_log=None)
+
+    async def start(self) -> None:
+        await self.runner.setup()
+        site = self.console.site
+        await web.TCPSite(self.runner, site.ports.bind, site.ports.web).start()
+        self.console.hub.start()
+        self.console.acd.listeners.append(self.console.hub.on_ami)
+        log.info("console on http://%s:%d/", site.ports.bind, site.ports.web)
+
+    async def close(self) -> None:
+        await self.console.hub.close()
+        await self.runner.cleanup()

@@ -1,0 +1,42 @@
+"""What the console's handlers share: the site, the database, the ticket book, the ACD, the live hub."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from sqlalchemy import Engine
+
+from db.writer import TicketBook
+from tongdai.config import Site
+
+if TYPE_CHECKING:
+    from acd.service import Acd
+    from web.guard import RateLimiter
+    from web.live import Hub
+
+
+@dataclass
+class Console:
+    site: Site
+    db: Engine
+    book: TicketBook
+    acd: "Acd"
+    hub: "Hub" = field(init=False)
+    limiter: "RateLimiter" = field(init=False)
+
+
+CONSOLE = web.AppKey("console", Console)
+
+
+def console(request: web.Request) -> Console:
+    return request.app[CONSOLE]
+
+
+HOME = {"agent": "/agent", "supervisor": "/wallboard", "callback": "/callbacks", "leader": "/reports",
+        "admin": "/wallboard"}
+
+# what the session middleware puts on each request
+USER = web.RequestKey("user", object)  # web.accounts.UserView
+CSRF = web.RequestKey("csrf", str)
+TOKEN = web.RequestKey("token", str)

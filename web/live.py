@@ -1,0 +1,137 @@
+"""Live updates over one websocket per browser tab.
+
+The engine's ACD calls `Hub.on_ami` for each AMI event it has applied. An `AgentConnect`
+pops the caller's ticket on that agent's desktops (after the ticket book has flushed, so the
+row is there); queue and agent events mark the wallboard dirty, and a sender pushes a fresh
+picture at most twice a second (and every 5 s, for the service level and the clocks).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+
+from aiohttp import WSMsgType, web
+
+from acd.frames import Frame
+from web import tickets, wallboard
+from web.accounts import ROLES, UserView
+from web.context import Console, USER, console
+from web.guard import allow, fail
+
+log = logging.getLogger("tongdai.web")
+WALLBOARD_ROLES = ("supervisor", "leader", "admin")
+BOARD_EVENTS = {"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "AgentCalled", "AgentConnect",
+                "AgentComplete", "AgentRingNoAnswer", "QueueMemberAdded", "QueueMemberRemoved",
+                "QueueMemberPause", "QueueMemberStatus"}
+SYSTEM = UserView(0, "system", "system", "admin", None)
+
+
+def ivr_path(events: list[dict]) -> list[str]:
+    return [f"{e['detail'].get('menu')} {e['detail'].get('digit')}" for e in events
+            if e["kind"] == "menu" and e["detail"]]
+
+
+class Hub:
+    def __init__(self, c: Console):
+        self.console = c
+        self.sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)  # role:extension -> sockets
+        self.dirty = asyncio.Event()
+        self.dirty_agents: set[str] = set()
+        self.current: dict[str, str] = {}  # agent -> ticket code of the call they are on
+        self.task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._sender(), name="wallboard")
+
+    async def close(self) -> None:
+        if self.task:
+            self.task.cancel()
+        for group in list(self.sockets.values()):
+            for ws in list(group):
+                await ws.close()
+
+    def on_ami(self, name: str, e: Frame) -> None:
+        if name == "AgentConnect":
+            asyncio.create_task(self._pop(e.get("MemberName", ""), e.get("Uniqueid", ""), e))
+        elif name == "AgentComplete":
+            self.current.pop(e.get("MemberName", ""), None)
+        if name in BOARD_EVENTS:
+            self.dirty.set()
+            member = e.get("MemberName") or ""
+            if member:
+                self.dirty_agents.add(member)
+
+    async def _send(self, key: str, message: dict) -> None:
+        text = json.dumps(message, ensure_ascii=False, default=str)
+        for ws in list(self.sockets.get(key, ())):
+            if not ws.closed:
+                await ws.send_str(text)
+
+    async def _pop(self, agent: str, uniqueid: str, e: Frame) -> None:
+        handle = self.console.book.handle(uniqueid)
+        if handle is None or not agent:
+            return
+        self.current[agent] = handle.code
+        await self.console.book.flush(2)
+        record = await asyncio.to_thread(tickets.load, self.console.db, SYSTEM, handle.code)
+        record["ivr_path"] = ivr_path(record["events"])
+        record["wait_s"] = int(e.get("HoldTime", "0") or 0)
+        record["queue"] = e.get("Queue")
+        await self._send(f"agent:{agent}", {"type": "pop", "ticket": record})
+        log.info("screen-pop of ticket %s to agent %s", handle.code, agent)
+
+    async def _sender(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self.dirty.wait(), 5)
+            except asyncio.TimeoutError:
+                pass
+            self.dirty.clear()
+            agents, self.dirty_agents = self.dirty_agents, set()
+            if any(self.sockets.get(f"board:{r}") for r in WALLBOARD_ROLES):
+                picture = await wallboard.snapshot(self.console)
+                for role in WALLBOARD_ROLES:
+                    await self._send(f"board:{role}", {"type": "wallboard", **picture})
+            for agent in agents:
+                if self.sockets.get(f"agent:{agent}"):
+                    await self._send(f"agent:{agent}", {"type": "state", **wallboard.agent_state(self.console, agent)})
+            await asyncio.sleep(0.5)
+
+    def keys(self, user: UserView) -> list[str]:
+        keys = []
+        if user.role in ("agent", "callback") and user.extension:
+            keys.append(f"agent:{user.extension}")
+        if user.role in WALLBOARD_ROLES:
+            keys.append(f"board:{user.role}")
+        return keys
+
+
+@allow(*ROLES)
+async def socket(request: web.Request) -> web.WebSocketResponse:
+    origin = request.headers.get("Origin")
+    if origin and origin.split("://", 1)[-1] != request.host:
+        raise fail(403, "websocket from another site")
+    hub, user = console(request).hub, request[USER]
+    ws = web.WebSocketResponse(heartbeat=20)
+    await ws.prepare(request)
+    keys = hub.keys(user)
+    for key in keys:
+        hub.sockets[key].add(ws)
+    try:
+        if user.role in WALLBOARD_ROLES:
+            await ws.send_str(json.dumps({"type": "wallboard", **await wallboard.snapshot(hub.console)}, default=str))
+        if user.extension and user.role in ("agent", "callback"):
+            await ws.send_str(json.dumps({"type": "state", **wallboard.agent_state(hub.console, user.extension)}))
+        async for msg in ws:  # the page only listens; anything it sends is ignored
+            if msg.type == WSMsgType.ERROR:
+                break
+    finally:
+        for key in keys:
+            hub.sockets[key].discard(ws)
+    return ws
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.get("/ws", socket)]
