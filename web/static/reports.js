@@ -13,7 +13,7 @@ function table(id, rows, first) {
 
 function chart(id, config) {
   if (charts[id]) charts[id].destroy();
-  if (window.Chart) charts[id] = new Chart(document.getElementById(id), {...config, options: {animation: false, responsive: true}});
+  if (window.Chart) charts[id] = new Chart(document.getElementById(id), {...config, options: {animation: false, responsive: true, maintainAspectRatio: false}});
 }
 
 async function show(ev) {

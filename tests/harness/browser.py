@@ -1,0 +1,52 @@
+"""Headless Chromium from Debian (/usr/bin/chromium) driven by Playwright; never a downloaded browser."""
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("Chromium required for the browser tests: apt-get install chromium")
+    return path
+
+
+@contextmanager
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium(), args=FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def page(b: Browser) -> Page:
+    ctx = b.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    ctx.set_default_timeout(15000)
+    return ctx.new_page()
+
+
+def shot(p: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    p.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def login(p: Page, base: str, username: str, password: str) -> None:
+    p.goto(f"{base}/login")
+    p.fill("#username", username)
+    p.fill("#password", password)
+    p.click("#login")
+    p.wait_for_url(lambda url: "/login" not in url)

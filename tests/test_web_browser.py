@@ -1,0 +1,117 @@
+"""The console in a real browser (Debian's headless Chromium via Playwright), on the real
+Asterisk with SIPp citizens and phones: screen-pop, ticket edit, wallboard, listen. Each page
+is saved as a screenshot under test-artifacts/screenshots/."""
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db import store
+from db.models import Audit, Call, Ticket
+from tests.harness import sipp
+from tests.harness.browser import browser, login, page, shot
+from tests.harness.cli import cli
+from tests.harness.console import PASSWORD, add_ticket
+
+CALLER = "0912345678"
+
+
+def _ticket_of(db, caller: str) -> Ticket | None:
+    with Session(db) as s:
+        return s.scalar(select(Ticket).join(Call).where(Call.caller_number == caller, Ticket.kind.is_not(None))
+                        .order_by(Ticket.id.desc()))
+
+
+def test_agent_gets_the_screen_pop_and_a_supervisor_listens(real_pbx, engine, workdir, ami):
+    site = real_pbx.site
+    base = f"http://127.0.0.1:{site.ports.web}"
+    engine.wait_log("ACD picture synced")
+    engine.wait_log("console on http://")
+    for user, role, ext in (("lan", "agent", "101"), ("hoa", "supervisor", "201")):
+        cli(site, "users", "add", user, "--role", role, "--extension", ext, "--password-stdin", stdin=PASSWORD + "\n",
+            check=False)  # the session's database may have them from an earlier run of this test
+    db = store.connect(site.paths.database_url)
+    add_ticket(db, site.paths.recordings, "1022-EARLIER-0001", None, number=CALLER, field="lighting")
+    agent_phone = sipp.AgentPhone(workdir, site.ports.sip, "agent101", real_pbx.secrets["agent101"],
+                                  answer_after=800, hangup_after=30000)
+    sup_phone = sipp.AgentPhone(workdir, site.ports.sip, "supervisor201", real_pbx.secrets["supervisor201"],
+                                answer_after=300, hangup_after=3000)
+    real_pbx.wait_reachable("agent101")
+    real_pbx.wait_reachable("supervisor201")
+    citizen = sipp.write_citizen(workdir, [("pause", 1500), ("dtmf", "2"), ("pause", 1500), ("dtmf", "4")],
+                                 end="wait_bye", caller=CALLER, bye_timeout=90000)
+    result: list = []
+    try:
+        with browser() as b:
+            agent = page(b)
+            agent.goto(f"{base}/agent")
+            shot(agent, "01-login")
+            login(agent, base, "lan", PASSWORD)
+            assert agent.url.endswith("/agent")
+            agent.click("#ready")
+            agent.wait_for_function("document.getElementById('state').textContent === 'ready'")
+            shot(agent, "02-agent-ready")
+
+            threading.Thread(target=lambda: result.append(sipp.call(site.ports.sip, citizen, timeout=120))).start()
+            ami.wait_event("AgentConnect", timeout=60, MemberName="101")
+            seen = time.monotonic()
+            agent.wait_for_selector("#pop:not([hidden])")
+            print(f"screen-pop shown {time.monotonic() - seen:.2f} s after the test saw AgentConnect")
+            ticket = _ticket_of(db, CALLER)
+            assert ticket is not None
+            assert agent.inner_text("#pop-code") == ticket.code
+            assert agent.inner_text("#pop-caller") == CALLER
+            assert agent.inner_text("#pop-queue") == "incidents"
+            assert agent.inner_text("#pop-path") == "main 2 → report 4"
+            assert agent.input_value("#t-field") == "trees"
+            assert "1022-EARLIER-0001" in agent.inner_text("#pop-earlier")
+            shot(agent, "03-screen-pop")
+
+            agent.fill("#t-summary", "Cây đổ chắn đường Lê Duẩn, cần cắt dọn")
+            agent.select_option("#t-priority", "2")
+            agent.fill("#t-note", "Người dân đang chờ tại chỗ")
+            agent.click("#save")
+            agent.wait_for_selector("#flash.ok >> text=Saved")
+            saved = store.get_ticket(db, ticket.code)
+            assert (saved.summary, saved.priority, saved.status) == ("Cây đổ chắn đường Lê Duẩn, cần cắt dọn", 2, "open")
+            assert [e.kind for e in saved.events if e.kind in ("edit", "note")] == ["edit", "note"]
+
+            sup = page(b)
+            login(sup, base, "hoa", PASSWORD)
+            assert sup.url.endswith("/wallboard")
+            sup.wait_for_selector("#agent-101[data-state='talking']")
+            assert ticket.code in sup.inner_text("#agent-101")
+            shot(sup, "04-wallboard")
+            sup.click("#listen-101")
+            sup.wait_for_selector("#flash.ok >> text=supervisor201")
+            spy = ami.wait_event("ChanSpyStart", timeout=20)
+            assert spy["SpyerChannel"].startswith("PJSIP/supervisor201-")
+            assert spy["SpyeeChannel"].startswith("PJSIP/agent101-")
+            with Session(db) as s:
+                audit = s.scalars(select(Audit).where(Audit.action == "listen", Audit.actor == "supervisor201")
+                                  .order_by(Audit.id.desc())).first()
+            assert audit.target == "101" and '"user": "hoa"' in audit.detail
+
+            admin = page(b)
+            login(admin, base, "admin", real_pbx.secrets["console_admin"])
+            admin.goto(f"{base}/tickets")
+            admin.wait_for_selector(f"#results >> text={ticket.code}")
+            shot(admin, "05-tickets")
+            admin.goto(f"{base}/tickets/{ticket.code}")
+            admin.wait_for_selector("#timeline >> text=agent")
+            assert "Cây đổ chắn đường" in admin.inner_text("#facts")
+            shot(admin, "06-ticket")
+            admin.goto(f"{base}/callbacks")
+            admin.wait_for_selector("#callbacks")
+            shot(admin, "07-callbacks")
+            admin.goto(f"{base}/reports")
+            admin.wait_for_selector("#fields >> text=trees")
+            shot(admin, "08-reports")
+    finally:
+        agent_phone.stop()
+        sup_phone.stop()
+        cli(site, "agents", "logout", "101", check=False)
+        db.dispose()
