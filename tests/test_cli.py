@@ -1,6 +1,8 @@
 """`tongdai run` (what `make run` starts) and `tongdai pbx ...` against the real Asterisk."""
+import asyncio
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from asterisk_conf import Layout
 from tests.harness import sipp
+from tests.harness.console import ConsoleClient
 from tests.harness.site import make_site
 from tests.harness.tickets import wait_closed
 from tongdai import pbx
@@ -28,6 +31,18 @@ def read_until(proc, needle, timeout=60):
     return out
 
 
+async def _console_login(base: str, password: str) -> dict:
+    client = ConsoleClient(base)
+    try:
+        r = await client.login("admin", password)
+        assert r.status == 200, await r.text()
+        async with client.request("GET", "/api/me") as me:
+            user = (await me.json())["user"]
+        return {"username": user["username"], "role": user["role"]}
+    finally:
+        await client.close()
+
+
 def test_run_starts_both_prints_ready_and_sigterm_stops_both(tmp_path):
     site = make_site(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "tongdai.cli", "--site", str(site.file), "run"], cwd=ROOT,
@@ -39,6 +54,9 @@ def test_run_starts_both_prints_ready_and_sigterm_stops_both(tmp_path):
         assert "agent101..agent106" in out and str(site.paths.secrets) in out
         pid = pbx.running_pid(Layout.for_site(site))
         assert pid
+        console = re.search(r"Console: (http://127\.0\.0\.1:\d+)/ \(first login: admin / (\S+);", out)
+        assert console and console.group(1) == f"http://127.0.0.1:{site.ports.web}", out
+        assert asyncio.run(_console_login(*console.groups())) == {"username": "admin", "role": "admin"}
 
         scenario = sipp.write_citizen(tmp_path, [("pause", 1500), ("dtmf", "2"), ("pause", 1500), ("dtmf", "4"),
                                                  ("pause", 1500)], caller="0914000001", caller_name="Nguyễn Văn A")

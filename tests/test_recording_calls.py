@@ -14,7 +14,7 @@ from tests.conftest import EngineProcess
 from tests.harness import sipp
 from tests.harness.cli import cli
 from tests.harness.site import variant
-from tests.harness.tickets import wait_closed
+from tests.harness.tickets import seed_callback, wait_closed
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -29,27 +29,6 @@ def recordings_of(site, code, timeout=20):
         if rows or time.monotonic() > deadline:
             return rows
         time.sleep(0.3)
-
-
-def seed_callback(site, number: str) -> int:
-    """A ticket waiting for a callback to `number`, due now; returns the callback id."""
-    from db.models import Call
-    db = store.connect(site.paths.database_url)
-    store.migrate(db)
-    now = datetime.utcnow()
-    with Session(db) as s, s.begin():
-        call = Call(uniqueid=f"cb.{time.time()}", started_at=now, language="vi", caller_number=number)
-        s.add(call)
-        s.flush()
-        t = Ticket(code=f"1022-999999-{time.time_ns() % 10000:04d}", call_id=call.id, status="callback_pending",
-                   priority=3, created_at=now, kind="after_hours")
-        s.add(t)
-        s.flush()
-        cb = Callback(ticket_id=t.id, number=number, language="vi", queued_at=now, due_at=now, attempts=0,
-                      state="pending", updated_at=now)
-        s.add(cb)
-        s.flush()
-        return cb.id
 
 
 def test_answered_agent_call_is_recorded_whole_and_verifies(real_pbx, engine, workdir):

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import store
-from db.models import Audit, Call, Ticket
+from db.models import Audit, Call, Callback, Ticket
 from tests.harness import sipp
 from tests.harness.browser import browser, login, page, shot
 from tests.harness.cli import cli
 from tests.harness.console import PASSWORD, add_ticket
+from tests.harness.tickets import seed_callback
 
 CALLER = "0912345678"
 
@@ -36,7 +37,7 @@ def test_agent_gets_the_screen_pop_and_a_supervisor_listens(real_pbx, engine, wo
     db = store.connect(site.paths.database_url)
     add_ticket(db, site.paths.recordings, "1022-EARLIER-0001", None, number=CALLER, field="lighting")
     agent_phone = sipp.AgentPhone(workdir, site.ports.sip, "agent101", real_pbx.secrets["agent101"],
-                                  answer_after=800, hangup_after=30000)
+                                  answer_after=800, hangup_after=20000)
     sup_phone = sipp.AgentPhone(workdir, site.ports.sip, "supervisor201", real_pbx.secrets["supervisor201"],
                                 answer_after=300, hangup_after=3000)
     real_pbx.wait_reachable("agent101")
@@ -95,6 +96,14 @@ def test_agent_gets_the_screen_pop_and_a_supervisor_listens(real_pbx, engine, wo
                                   .order_by(Audit.id.desc())).first()
             assert audit.target == "101" and '"user": "hoa"' in audit.detail
 
+            agent.select_option("#pause-reason", "lunch")  # as *13 2 on the phone
+            agent.click("#pause")
+            ami.wait_event("QueueMemberPause", MemberName="101", Paused="1")
+            # a pause asked for during a call takes effect when the call ends (no wrap-up then)
+            ami.wait_event("AgentComplete", MemberName="101", timeout=40)
+            sup.wait_for_selector("#agent-101 >> text=paused (lunch)")
+            agent.wait_for_function("document.getElementById('state').textContent === 'paused'")
+
             admin = page(b)
             login(admin, base, "admin", real_pbx.secrets["console_admin"])
             admin.goto(f"{base}/tickets")
@@ -115,3 +124,44 @@ def test_agent_gets_the_screen_pop_and_a_supervisor_listens(real_pbx, engine, wo
         sup_phone.stop()
         cli(site, "agents", "logout", "101", check=False)
         db.dispose()
+
+
+def test_callback_worker_claims_and_dials_from_the_page(real_pbx, engine, workdir):
+    site = real_pbx.site
+    base = f"http://127.0.0.1:{site.ports.web}"
+    engine.wait_log("console on http://")
+    cli(site, "users", "add", "mai", "--role", "callback", "--extension", "104", "--password-stdin",
+        stdin=PASSWORD + "\n", check=False)
+    cb_id = seed_callback(site, "0905777888")
+    worker = sipp.AgentPhone(workdir, site.ports.sip, "agent104", real_pbx.secrets["agent104"], answer_after=300)
+    citizen = sipp.Phone(workdir / "citizen", "0905777888", port=site.trunk.port, answer_after=300, hangup_after=2000)
+    real_pbx.wait_reachable("agent104")
+    db = store.connect(site.paths.database_url)
+    try:
+        with browser() as b:
+            p = page(b)
+            login(p, base, "mai", PASSWORD)
+            assert p.url.endswith("/callbacks")
+            p.click(f"#claim-{cb_id}")
+            p.wait_for_selector(f"#dial-{cb_id}")
+            shot(p, "09-callback-claimed")
+            p.click(f"#dial-{cb_id}")
+            p.wait_for_selector("#flash.ok >> text=rings first")
+            deadline = time.monotonic() + 40
+            while store_state(db, cb_id) != ("done", "reached") and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert store_state(db, cb_id) == ("done", "reached")
+            p.reload()
+            p.wait_for_selector("body[data-loaded]", state="attached")
+            assert f"claim-{cb_id}" not in p.content() and f"dial-{cb_id}" not in p.content()
+    finally:
+        worker.stop()
+        citizen.stop()
+        db.dispose()
+    assert citizen.answered() == 1
+
+
+def store_state(db, cb_id: int) -> tuple[str, str | None]:
+    with Session(db) as s:
+        cb = s.get(Callback, cb_id)
+        return cb.state, cb.outcome

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from acd.service import Acd
 from db import store
-from db.models import Audit, Ticket
+from db.models import Audit
 from db.writer import TicketBook
 from tests.harness.console import PASSWORD, ConsoleClient, add_ticket, add_users
 from tests.harness.sipp import free_port

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Callable
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from db import store
+from db.models import Call, Callback, Ticket
 from tongdai.config import Site
 
 
@@ -34,3 +37,23 @@ def wait_closed(site: Site, caller: str, count: int = 1, timeout: float = 20,
 
 def kinds(ticket: dict) -> list[str]:
     return [e["kind"] for e in ticket["events"]]
+
+
+def seed_callback(site, number: str) -> int:
+    """A ticket waiting for a callback to `number`, due now; returns the callback id."""
+    db = store.connect(site.paths.database_url)
+    store.migrate(db)
+    now = datetime.utcnow()
+    with Session(db) as s, s.begin():
+        call = Call(uniqueid=f"cb.{time.time()}", started_at=now, language="vi", caller_number=number)
+        s.add(call)
+        s.flush()
+        t = Ticket(code=f"1022-999999-{time.time_ns() % 10000:04d}", call_id=call.id, status="callback_pending",
+                   priority=3, created_at=now, kind="after_hours")
+        s.add(t)
+        s.flush()
+        cb = Callback(ticket_id=t.id, number=number, language="vi", queued_at=now, due_at=now, attempts=0,
+                      state="pending", updated_at=now)
+        s.add(cb)
+        s.flush()
+        return cb.id

@@ -17,6 +17,7 @@ async function load() {
     return [String(c.id), TD.ticketLink(c.ticket), c.number, TD.when(c.due_at) + (c.due ? " ●" : ""), String(c.attempts),
       c.state + (c.claimed_by ? " · " + c.claimed_by : ""), vm, actions];
   });
+  document.body.dataset.loaded = String(Date.now());
 }
 
 function act(id, what, data) {
