@@ -119,6 +119,8 @@ def test_agent_gets_the_screen_pop_and_a_supervisor_listens(real_pbx, engine, wo
             admin.goto(f"{base}/reports")
             admin.wait_for_selector("#fields >> text=trees")
             shot(admin, "08-reports")
+            for p in (agent, sup, admin):
+                assert p.errors == [], p.errors
     finally:
         agent_phone.stop()
         sup_phone.stop()

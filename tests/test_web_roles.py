@@ -4,48 +4,23 @@ from __future__ import annotations
 import json
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from acd.service import Acd
 from db import store
 from db.models import Audit
-from db.writer import TicketBook
-from tests.harness.console import PASSWORD, ConsoleClient, add_ticket, add_users
-from tests.harness.sipp import free_port
-from tests.harness.site import make_site
-from web.app import HERE, make_app
-from web.context import Console
+from tests.harness.console import PASSWORD, ServedConsole, add_ticket
+from web.app import HERE
 
 
 @pytest.fixture
 async def console(tmp_path):
-    site = make_site(tmp_path)
-    db = store.connect(site.paths.database_url)
-    store.migrate(db)
-    add_users(db)
-    ids = {"mine": add_ticket(db, site.paths.recordings, "1022-261125-0001", "101"),
-           "other": add_ticket(db, site.paths.recordings, "1022-261125-0002", "102", number="0905333444"),
-           "callback": add_ticket(db, site.paths.recordings, "1022-261125-0003", None, with_callback=True)}
-    book = TicketBook(db, site.hotline, site.timezone, site.paths.data / "pending.jsonl")
-    c = Console(site, db, book, Acd(site, db, book))
-    app = make_app(c)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port(__import__("socket").SOCK_STREAM)
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    clients: list[ConsoleClient] = []
-
-    def client() -> ConsoleClient:
-        clients.append(ConsoleClient(f"http://127.0.0.1:{port}"))
-        return clients[-1]
-
-    yield c, app, client, ids
-    for cl in clients:
-        await cl.close()
-    await runner.cleanup()
-    db.dispose()
+    async with ServedConsole(tmp_path) as served:
+        site, db = served.site, served.db
+        ids = {"mine": add_ticket(db, site.paths.recordings, "1022-261125-0001", "101"),
+               "other": add_ticket(db, site.paths.recordings, "1022-261125-0002", "102", number="0905333444"),
+               "callback": add_ticket(db, site.paths.recordings, "1022-261125-0003", None, with_callback=True)}
+        yield served.console, served.app, served.client, ids
 
 
 async def logged_in(client, name):

@@ -34,7 +34,11 @@ def browser():
 def page(b: Browser) -> Page:
     ctx = b.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
     ctx.set_default_timeout(15000)
-    return ctx.new_page()
+    p = ctx.new_page()
+    p.errors = []  # script errors and console errors (a CSP violation shows here)
+    p.on("pageerror", lambda e: p.errors.append(str(e)))
+    p.on("console", lambda m: p.errors.append(m.text) if m.type == "error" else None)
+    return p
 
 
 def shot(p: Page, name: str) -> Path:

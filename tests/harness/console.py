@@ -69,3 +69,51 @@ def add_ticket(db, recordings: Path, code: str, agent: str | None, number: str =
             s.add(Callback(ticket_id=t.id, number=number, language="vi", queued_at=now, due_at=now, updated_at=now))
         s.flush()
         return rec.id
+
+
+class ServedConsole:
+    """The console app in this process on a free loopback port, over a seeded database."""
+
+    def __init__(self, tmp_path: Path):
+        from acd.service import Acd
+        from db import store
+        from db.writer import TicketBook
+        from tests.harness.site import make_site
+        from web.context import Console
+        self.site = make_site(tmp_path)
+        self.db = store.connect(self.site.paths.database_url)
+        store.migrate(self.db)
+        add_users(self.db)
+        book = TicketBook(self.db, self.site.hotline, self.site.timezone, self.site.paths.data / "pending.jsonl")
+        self.console = Console(self.site, self.db, book, Acd(self.site, self.db, book))
+        self.clients: list[ConsoleClient] = []
+
+    async def __aenter__(self) -> "ServedConsole":
+        import socket
+        from aiohttp import web
+        from tests.harness.sipp import free_port
+        from web.app import make_app
+        self.app = make_app(self.console)
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        port = free_port(socket.SOCK_STREAM)
+        await web.TCPSite(self.runner, "127.0.0.1", port).start()
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    def client(self) -> ConsoleClient:
+        self.clients.append(ConsoleClient(self.base))
+        return self.clients[-1]
+
+    async def logged_in(self, username: str) -> ConsoleClient:
+        cl = self.client()
+        r = await cl.login(username)
+        assert r.status == 200, await r.text()
+        return cl
+
+    async def __aexit__(self, *exc) -> None:
+        for cl in self.clients:
+            await cl.close()
+        await self.console.hub.close()
+        await self.runner.cleanup()
+        self.db.dispose()
