@@ -22,6 +22,8 @@ def _national(country: str, year: int) -> holidays.HolidayBase:
 def holiday_name(site: Site, day: date) -> str | None:
     if day.isoformat() in site.holidays.extra:
         return "closed day"
+    if not site.holidays.country:  # no national holidays (a site open every day of the year)
+        return None
     return _national(site.holidays.country, day.year).get(day)
 
 

@@ -21,7 +21,7 @@ NIGHT = datetime(2026, 11, 25, 22, 0, tzinfo=VN)
 
 @pytest.fixture
 async def hotline(tmp_path):
-    site = make_site(tmp_path)
+    site = make_site(tmp_path, demo_hours=True)  # the clock below moves between open and closed
     render(site)  # the spool directories Asterisk writes into
     db = store.connect(site.paths.database_url)
     store.migrate(db)

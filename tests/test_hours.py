@@ -21,7 +21,7 @@ def test_closed_on_tet_and_national_day():
 
 
 def test_weekday_closed_and_extra_day(tmp_path):
-    site = make_site(tmp_path, hours={"sun": "closed"}, holidays={"extra": ["2026-11-26"]})
+    site = make_site(tmp_path, demo_hours=True, hours={"sun": "closed"}, holidays={"extra": ["2026-11-26"]})
     assert not is_open(site, datetime(2026, 11, 29, 9, 0))  # a Sunday
     assert not is_open(site, datetime(2026, 11, 26, 9, 0))
     assert is_open(site, datetime(2026, 11, 27, 9, 0))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import holidays as holidays_lib
+
 from tongdai.reader import ConfigError, Table, between, matches
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -278,6 +280,9 @@ def site_from_dict(path: Path, data: dict) -> Site:
     for i, day in enumerate(hol.extra):
         if not isinstance(day, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", day):
             raise ConfigError(path, f"holidays.extra[{i}]", f'must be a "YYYY-MM-DD" date, got {day!r}')
+    if hol.country:
+        if hol.country not in holidays_lib.list_supported_countries():
+            raise ConfigError(path, "holidays.country", f"unknown country code {hol.country!r} (e.g. \"VN\", or \"\" for none)")
     h.done()
 
     top.seen.update({"fields", "queues"})

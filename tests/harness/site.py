@@ -33,9 +33,10 @@ def dump(data: dict) -> str:
     return "\n".join(out)
 
 
-def make_site(base: Path, **changes: dict) -> Site:
+def make_site(base: Path, demo_hours: bool = False, **changes: dict) -> Site:
     """Write `base/site.toml`: the demo site on free ports, data in `base/data`, with `changes`
-    merged per table (e.g. hours={"mon": "closed"})."""
+    merged per table (e.g. hours={"mon": "closed"}). Open around the clock with no holidays,
+    unless `demo_hours` keeps the demo's 07:30-17:30 and Vietnam's public holidays."""
     data = tomllib.loads(DEMO_SITE.read_text(encoding="utf-8"))
     rtp = 20000 + (free_port() % 400) * 20
     data["ports"].update(sip=free_port(), ami=free_port(socket.SOCK_STREAM), agi=free_port(socket.SOCK_STREAM),
@@ -44,6 +45,9 @@ def make_site(base: Path, **changes: dict) -> Site:
     data["site"]["ivr"] = str(DEMO_SITE.with_name("demo-ivr.toml"))
     data["trunk"].update(port=free_port(), channels=600)  # load tests go past a 6-E1 site's 180
     data["callbacks"].update(offer_after_s=0, auto=False)  # tests that want them turn them on
+    if not demo_hours:  # a test's outcome never depends on when it runs
+        data["hours"] = {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+        data["holidays"] = {"country": "", "extra": []}
     for table, values in changes.items():
         if isinstance(values, dict):
             data.setdefault(table, {}).update(values)
