@@ -9,7 +9,7 @@ from aiohttp import web
 from db.models import CASE_STATUSES, TICKET_STATUSES
 from web import accounts, callbacks, desk, live, login, pages, reports, tickets, wallboard
 from web.context import CONSOLE, Console
-from web.guard import RateLimiter, allow, body, fail, headers, session
+from web.guard import RateLimiter, allow, body, database, fail, headers, session
 
 log = logging.getLogger("tongdai.web")
 HERE = pages.HERE
@@ -52,7 +52,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def make_app(c: Console) -> web.Application:
-    app = web.Application(middlewares=[headers, session], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[headers, database, session], client_max_size=256 * 1024)
     app[CONSOLE] = c
     c.limiter = RateLimiter()
     c.hub = live.Hub(c)

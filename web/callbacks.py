@@ -92,7 +92,9 @@ async def dial(request: web.Request) -> web.Response:
         except (callbacks.CallbackError, AmiError, asyncio.TimeoutError) as e:
             log.error("callback %d: dialling failed: %s", cb_id, e)
 
-    asyncio.create_task(run(), name=f"callback-{cb_id}")
+    task = asyncio.create_task(run(), name=f"callback-{cb_id}")
+    c.hub.jobs.add(task)  # keep a reference until it ends
+    task.add_done_callback(c.hub.jobs.discard)
     return web.json_response({"dialling": cb_id, "seat": seat,
                               "message": f"your phone ({seat}) rings first, then the citizen"}, status=202)
 

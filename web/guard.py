@@ -10,14 +10,17 @@ import asyncio
 import functools
 import hmac
 import json
+import logging
 import time
 from collections import defaultdict, deque
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from web import accounts
 from web.context import CSRF, TOKEN, USER, console
 
+log = logging.getLogger("tongdai.web")
 SESSION_COOKIE = "td_session"
 PUBLIC = ("/login", "/static/", "/healthz", "/api/openapi.json")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -102,6 +105,18 @@ async def headers(request: web.Request, handler):
     if request.path.startswith("/api/"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+@web.middleware
+async def database(request: web.Request, handler):
+    """The database away (locked, down): a clear 503; calls and the engine go on."""
+    try:
+        return await handler(request)
+    except SQLAlchemyError as e:
+        log.error("console: database unavailable for %s %s: %s", request.method, request.path,
+                  str(e).splitlines()[0])
+        raise web.HTTPServiceUnavailable(text=json.dumps({"error": "database unavailable: try again shortly"}),
+                                         content_type="application/json", headers={"Retry-After": "5"}) from None
 
 
 @web.middleware

@@ -13,6 +13,7 @@ import logging
 from collections import defaultdict
 
 from aiohttp import WSMsgType, web
+from sqlalchemy.exc import SQLAlchemyError
 
 from acd.frames import Frame
 from web import tickets, wallboard
@@ -41,6 +42,7 @@ class Hub:
         self.dirty_agents: set[str] = set()
         self.current: dict[str, str] = {}  # agent -> ticket code of the call they are on
         self.task: asyncio.Task | None = None
+        self.jobs: set[asyncio.Task] = set()  # screen-pops and callback dials in progress
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._sender(), name="wallboard")
@@ -54,7 +56,9 @@ class Hub:
 
     def on_ami(self, name: str, e: Frame) -> None:
         if name == "AgentConnect":
-            asyncio.create_task(self._pop(e.get("MemberName", ""), e.get("Uniqueid", ""), e))
+            task = asyncio.create_task(self._pop(e.get("MemberName", ""), e.get("Uniqueid", ""), e))
+            self.jobs.add(task)
+            task.add_done_callback(self.jobs.discard)
         elif name == "AgentComplete":
             self.current.pop(e.get("MemberName", ""), None)
         if name in BOARD_EVENTS:
@@ -67,7 +71,10 @@ class Hub:
         text = json.dumps(message, ensure_ascii=False, default=str)
         for ws in list(self.sockets.get(key, ())):
             if not ws.closed:
-                await ws.send_str(text)
+                try:
+                    await ws.send_str(text)
+                except ConnectionResetError:  # the tab went away mid-send
+                    self.sockets[key].discard(ws)
 
     async def _pop(self, agent: str, uniqueid: str, e: Frame) -> None:
         handle = self.console.book.handle(uniqueid)
@@ -75,7 +82,12 @@ class Hub:
             return
         self.current[agent] = handle.code
         await self.console.book.flush(2)
-        record = await asyncio.to_thread(tickets.load, self.console.db, SYSTEM, handle.code)
+        try:
+            record = await asyncio.to_thread(tickets.load, self.console.db, SYSTEM, handle.code)
+        except SQLAlchemyError as err:  # the database is away: the pop carries what the engine knows
+            log.error("screen-pop of %s without the database: %s", handle.code, str(err).splitlines()[0])
+            record = {"code": handle.code, "caller_number": e.get("CallerIDNum"), "events": [], "earlier": [],
+                      "field": None, "priority": 3, "summary": None}
         record["ivr_path"] = ivr_path(record["events"])
         record["wait_s"] = int(e.get("HoldTime", "0") or 0)
         record["queue"] = e.get("Queue")
@@ -91,7 +103,11 @@ class Hub:
             self.dirty.clear()
             agents, self.dirty_agents = self.dirty_agents, set()
             if any(self.sockets.get(f"board:{r}") for r in WALLBOARD_ROLES):
-                picture = await wallboard.snapshot(self.console)
+                try:
+                    picture = await wallboard.snapshot(self.console)
+                except SQLAlchemyError as err:
+                    log.warning("wallboard without today's figures: %s", str(err).splitlines()[0])
+                    continue
                 for role in WALLBOARD_ROLES:
                     await self._send(f"board:{role}", {"type": "wallboard", **picture})
             for agent in agents:
