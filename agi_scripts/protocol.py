@@ -15,13 +15,38 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
+from collections import deque
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 MAX_HEADER_LINES = 64
 MAX_LINE = 4096
 HEADER_TIMEOUT = 5.0
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _RESULT = re.compile(r"^result=(-?[0-9*#A-D]*)(?:\s+\((.*)\))?(?:\s+endpos=(-?\d+))?\s*$")
+
+
+class RoundTrips:
+    """Recent command round trips (send to answer), for /api/metrics and the benchmark. Commands
+    that play, record, wait or bridge (their time is the caller's) are left out."""
+
+    LONG = ("STREAM FILE", "CONTROL STREAM", "GET DATA", "GET OPTION", "WAIT FOR DIGIT", "RECORD FILE",
+            "SAY ", "EXEC")
+    INSTANT_EXEC = ("EXEC MixMonitor", "EXEC Set", "EXEC UserEvent", "EXEC StopMixMonitor")
+
+    def __init__(self, size: int = 200_000):
+        self.samples: deque[tuple[float, float]] = deque(maxlen=size)
+
+    def add(self, line: str, seconds: float) -> None:
+        if line.startswith(self.INSTANT_EXEC) or not line.startswith(self.LONG):
+            self.samples.append((time.time(), seconds))
+
+    def since(self, epoch: float) -> list[float]:
+        return [s for t, s in self.samples if t >= epoch]
+
+
+ROUND_TRIPS = RoundTrips()
 
 
 class CallHangup(Exception):
@@ -74,6 +99,11 @@ def decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
+def _clean(text: str) -> str:
+    """Control characters (a caller ID can carry them) become spaces."""
+    return _CONTROL.sub(" ", text).strip()
+
+
 async def _line(reader: asyncio.StreamReader) -> str:
     try:
         raw = await reader.readuntil(b"\n")
@@ -90,6 +120,7 @@ async def read_environment(reader: asyncio.StreamReader, timeout: float = HEADER
     """Read `agi_key: value` lines up to the blank line, bounded in lines and time."""
     async def read() -> Environment:
         values: dict[str, str] = {}
+        last = ""
         for _ in range(MAX_HEADER_LINES):
             try:
                 line = await _line(reader)
@@ -100,9 +131,14 @@ async def read_environment(reader: asyncio.StreamReader, timeout: float = HEADER
                     raise BadHeader("AGI environment without agi_network_script")
                 return Environment(values)
             key, sep, value = line.partition(":")
-            if not sep or not key.startswith("agi_"):
-                raise BadHeader(f"not an AGI environment line: {line[:60]!r}")
-            values[key.strip()] = value.strip()
+            if not sep or not key.startswith("agi_") or " " in key.strip():
+                if not last:
+                    raise BadHeader(f"not an AGI environment line: {line[:60]!r}")
+                # a caller-controlled value (caller ID, name) carried a line break: it stays one value
+                values[last] = f"{values[last]} {_clean(line)}".strip()
+                continue
+            last = key.strip()
+            values[last] = _clean(value)
         raise BadHeader(f"AGI environment longer than {MAX_HEADER_LINES} lines")
 
     try:
@@ -145,20 +181,24 @@ class AgiChannel:
         self.writer.write(line.encode("utf-8") + b"\n")
         await self.writer.drain()
         self.commands += 1
+        started = time.monotonic()
         try:
             answer = await _line(self.reader)
             while answer == "HANGUP":  # the hangup notice comes before the answer in flight
                 self.hung_up = True
                 answer = await _line(self.reader)
+            if answer.startswith("520-"):
+                usage = [answer]
+                while not answer.startswith("520 "):
+                    answer = await _line(self.reader)
+                    usage.append(answer)
+                raise AgiCommandError(f"{line!r}: bad usage: " + " | ".join(usage))
         except ConnectionResetError:
             self.hung_up = True
             raise CallHangup(self.env.uniqueid) from None
-        if answer.startswith("520-"):
-            usage = [answer]
-            while not answer.startswith("520 "):
-                answer = await _line(self.reader)
-                usage.append(answer)
-            raise AgiCommandError(f"{line!r}: bad usage: " + " | ".join(usage))
+        except BadHeader as e:  # an answer line over the limit
+            raise AgiCommandError(f"{line!r}: {e}") from None
+        ROUND_TRIPS.add(line, time.monotonic() - started)
         reply = parse_reply(answer)
         if reply.code == 511:
             self.hung_up = True

@@ -19,7 +19,9 @@ FILES = ("asterisk.conf", "modules.conf", "logger.conf", "pjsip.conf", "extensio
 
 # Small files whose absence Asterisk reports as errors at start.
 STATIC = {
-    "cdr.conf": "[general]\nenable = no\n",
+    # CDRs (Master.csv, UTC, with the uniqueid) let the engine put calls it missed into the books
+    "cdr.conf": "[general]\nenable = yes\nunanswered = yes\n\n[csv]\nusegmtime = yes\nloguniqueid = yes\n"
+                "loguserfield = yes\naccountlogs = no\n",
     "cel.conf": "[general]\nenable = no\n",
     "features.conf": "[general]\n",
     "acl.conf": "",
@@ -42,7 +44,7 @@ MODULES = (
     "app_dial app_queue app_playback app_mixmonitor app_chanspy app_record app_verbose app_read "
     "app_exec app_senddtmf app_userevent app_stack app_db "
     "func_timeout func_callerid func_channel func_strings func_logic func_groupcount func_db func_env "
-    "pbx_config"
+    "pbx_config cdr_csv"
 ).split()
 
 
@@ -70,7 +72,7 @@ class Layout:
 
     def writable(self) -> tuple[Path, ...]:
         """Directories Asterisk writes to (MixMonitor and RECORD FILE write into the spool)."""
-        return (self.run, self.log, self.db, self.spool, self.spool / "monitor", self.spool / "closed",
+        return (self.run, self.log, self.log / "cdr-csv", self.db, self.spool, self.spool / "monitor", self.spool / "closed",
                 self.spool / "voicemail", self.recordings)
 
 

@@ -75,10 +75,14 @@ def take(site: Site, src: Path, when: datetime, expected_s: float | None = None)
     dest = site.paths.recordings / rel
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.part")
-    with src.open("rb") as fin, tmp.open("wb") as fout:
-        shutil.copyfileobj(fin, fout)
-        fout.flush()
-        os.fsync(fout.fileno())
+    try:
+        with src.open("rb") as fin, tmp.open("wb") as fout:
+            shutil.copyfileobj(fin, fout)
+            fout.flush()
+            os.fsync(fout.fileno())
+    except OSError:
+        tmp.unlink(missing_ok=True)  # no half file; the source stays in the spool
+        raise
     tmp.replace(dest)
     dir_fd = os.open(dest.parent, os.O_RDONLY)
     try:

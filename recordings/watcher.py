@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.models import Call, Callback, Ticket
-from db.writer import TicketBook
+from db.writer import TicketBook, TicketHandle
 from recordings import store
 from tongdai.config import Site
 
@@ -38,6 +38,7 @@ class RecordingWatcher:
     def __init__(self, site: Site, db: Engine, book: TicketBook, interval: float = 0.5):
         self.site, self.db, self.book, self.interval = site, db, book, interval
         self.taken = 0
+        self.failing: dict[str, int] = {}  # recordings waiting in the spool after a failed store -> tries
 
     async def run(self) -> None:
         while True:
@@ -45,8 +46,20 @@ class RecordingWatcher:
             for marker in sorted(store.closed_dir(self.site).glob("*")):
                 try:
                     await self.take(marker)
-                except OSError as e:  # disk full, permissions: the marker stays, the next pass retries
-                    log.error("recording %s could not be stored yet: %s", marker.name, e)
+                except OSError as e:  # disk full, permissions: the file stays in the spool, retried
+                    await self._failed(marker.name, e)
+
+    async def _failed(self, name: str, error: OSError) -> None:
+        """Reported once per recording (log, ticket event); then retried quietly until it goes in."""
+        tries = self.failing.get(name, 0) + 1
+        self.failing[name] = tries
+        if tries > 1:
+            return
+        log.error("recordings store: cannot store %s (kept in the spool, retried): %s", name, error)
+        code = await asyncio.to_thread(ticket_code, self.db, name)
+        if code:
+            TicketHandle(self.book, code, "").event("recording_failed", error=str(error),
+                                                    store=str(self.site.paths.recordings))
 
     async def take(self, marker) -> None:
         name = marker.name
@@ -64,4 +77,6 @@ class RecordingWatcher:
         self.book.recording(code, kind, stored)
         marker.unlink()
         self.taken += 1
-        log.info("[%s] recording stored: %s (%.1f s)", code, stored.path, stored.duration_s or 0)
+        tries = self.failing.pop(name, 0)
+        log.info("[%s] recording stored: %s (%.1f s)%s", code, stored.path, stored.duration_s or 0,
+                 f" after {tries} failed tries" if tries else "")

@@ -4,7 +4,7 @@ import asyncio
 import pytest
 
 from agi_scripts import commands as c
-from agi_scripts.protocol import AgiCommandError, CallHangup, parse_reply
+from agi_scripts.protocol import AgiCommandError, CallHangup, parse_reply, read_environment
 from agi_scripts.server import FastAgiServer
 from tests.harness.transcripts import FakeAsterisk, agi_sessions
 
@@ -150,3 +150,15 @@ async def test_hangup_raises_callhangup_for_any_later_command():
 
     fake = await replay(session, route)
     assert caught == ["hangup"] and len(fake.commands) == 3
+
+
+async def test_a_line_break_inside_a_caller_id_stays_in_its_value():
+    # Asterisk un-escapes %0D%0A in a SIP From user into agi_callerid: the break must not end or
+    # split the environment, nor reach a command.
+    reader = asyncio.StreamReader()
+    reader.feed_data(b"agi_network: yes\nagi_network_script: ivr\nagi_callerid: 0905\r\nEXEC System(x)\n"
+                     b"agi_calleridname: A\x07B\nagi_uniqueid: 1.2\n\n")
+    reader.feed_eof()
+    env = await read_environment(reader)
+    assert env["agi_callerid"] == "0905 EXEC System(x)"
+    assert env["agi_calleridname"] == "A B" and env["agi_uniqueid"] == "1.2"

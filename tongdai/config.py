@@ -9,15 +9,16 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import holidays as holidays_lib
 
 from tongdai.reader import ConfigError, Table, between, matches
+from tongdai.settings import (  # noqa: F401 (other modules take the types from here)
+    ROOT, CallbackSettings, Emergency, Holidays, Paths, PbxSettings, Ports, Queue, ReportField, Seats,
+    SecuritySettings, Site, Trunk)
 
-ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "sites" / "demo.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_FIELDS = (
@@ -36,121 +37,6 @@ DEFAULT_FIELDS = (
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _DIGITS = re.compile(r"^[0-9]{2,15}$")
 _HOURS = re.compile(r"^([0-2][0-9]):([0-5][0-9])-([0-2][0-9]):([0-5][0-9])$")
-
-
-@dataclass(frozen=True)
-class Trunk:
-    name: str
-    host: str
-    port: int
-    channels: int
-
-
-@dataclass(frozen=True)
-class Seats:
-    count: int
-    first_extension: int
-
-    @property
-    def extensions(self) -> tuple[int, ...]:
-        return tuple(range(self.first_extension, self.first_extension + self.count))
-
-
-@dataclass(frozen=True)
-class Ports:
-    bind: str
-    sip: int
-    ami: int
-    agi: int
-    web: int
-    rtp_start: int
-    rtp_end: int
-
-
-@dataclass(frozen=True)
-class Emergency:
-    mode: str  # "transfer" dials the service over the trunk, "guide" tells the number
-    police: str
-    fire: str
-    ambulance: str
-
-    @property
-    def numbers(self) -> dict[str, str]:
-        return {"police": self.police, "fire": self.fire, "ambulance": self.ambulance}
-
-
-@dataclass(frozen=True)
-class ReportField:
-    key: str
-    vi: str
-    en: str
-
-
-@dataclass(frozen=True)
-class Queue:
-    name: str
-    strategy: str
-    fields: tuple[str, ...]
-    max_wait: int
-    wrapup: int
-    ring_timeout: int = 15
-
-
-@dataclass(frozen=True)
-class Holidays:
-    country: str
-    extra: tuple[str, ...]  # ISO dates the office is closed besides the national holidays
-
-
-@dataclass(frozen=True)
-class Paths:
-    data: Path
-    recordings: Path
-    spool: Path
-    sounds: Path
-    asterisk: Path  # rendered config and Asterisk's run/log/db dirs
-    secrets: Path
-    database_url: str
-
-
-@dataclass(frozen=True)
-class CallbackSettings:
-    attempts: int  # tries before a callback is closed as unreachable
-    retry_minutes: int
-    window: tuple[int, int]  # minutes of the day when citizens may be called
-    ring_timeout: int  # seconds the citizen's phone rings
-    offer_after_s: int = 120  # offer "press 1 to be called back" beyond this wait or with no agent; 0: never
-    auto: bool = True  # the engine dials due callbacks itself as agents become free
-
-
-@dataclass(frozen=True)
-class PbxSettings:
-    cache_dir: Path  # where the Debian sid chroot lives when no system Asterisk exists
-    verbose: int
-
-
-@dataclass(frozen=True)
-class Site:
-    file: Path
-    name: str
-    province: str
-    hotline: str
-    timezone: str
-    trunk: Trunk
-    agents: Seats
-    supervisors: Seats
-    hours: tuple[tuple[int, int] | None, ...]  # per weekday Mon..Sun: (open, close) minutes
-    holidays: Holidays
-    fields: tuple[ReportField, ...]
-    queues: tuple[Queue, ...]
-    emergency: Emergency
-    ports: Ports
-    paths: Paths
-    pbx: PbxSettings
-    ivr_file: Path = ROOT / "sites" / "demo-ivr.toml"
-    menu_retries: int = 3
-    retention_days: int = 365
-    callbacks: CallbackSettings = CallbackSettings(3, 30, (450, 1200), 30)
 
 
 def parse_hours(text: str) -> tuple[int, int] | None | str:
@@ -342,10 +228,21 @@ def site_from_dict(path: Path, data: dict) -> Site:
 
     x = top.table("pbx")
     pbx = PbxSettings(_path(base, x.get("cache_dir", str, "/var/cache/tongdai")),
-                      x.get("verbose", int, 0, between(0, 10)))
+                      x.get("verbose", int, 0, between(0, 10)),
+                      x.get("baseline_number", str, "", lambda v: None if not v or _DIGITS.match(v) else
+                            "must be digits (a number routed to the plain-dialplan menu, for benchmarks)"))
     x.done()
+
+    sec = top.table("security")
+    allow = sec.get("allow", list, [])
+    if not all(isinstance(a, str) and re.fullmatch(r"[0-9.:a-fA-F]+", a) for a in allow):
+        raise sec.fail("allow", f"must be a list of IP addresses, got {allow!r}")
+    security = SecuritySettings(sec.get("ban_after", int, 5, between(1, 1000)),
+                                sec.get("window_s", int, 300, between(1, 86400)),
+                                sec.get("ban_minutes", int, 60, between(1, 10080)), tuple(allow))
+    sec.done()
     top.done()
     return Site(file=path, name=name, province=province, hotline=hotline, timezone=timezone, trunk=trunk,
                 agents=agents, supervisors=supervisors, hours=hours, holidays=hol, fields=fields, queues=queues,
                 emergency=emergency, ports=ports, paths=paths, pbx=pbx, ivr_file=ivr_file, menu_retries=retries,
-                retention_days=retention, callbacks=callbacks)
+                retention_days=retention, callbacks=callbacks, security=security)

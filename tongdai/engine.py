@@ -9,9 +9,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from acd import phones
 from acd.autodial import AutoDialer
+from acd.security import SecurityWatch
 from acd.service import Acd
 from agi_scripts.server import FastAgiServer
-from db import store
+from asterisk_conf import Layout
+from db import reconcile, store
 from db.writer import TicketBook
 from ivr import flows, hours
 from ivr.menu import load_menu
@@ -38,7 +40,9 @@ class Engine:
         self.agi = FastAgiServer(routes, site.paths.sounds, "127.0.0.1", site.ports.agi)
         self.recordings = RecordingWatcher(site, self.db, self.tickets)
         self.autodial = AutoDialer(site, self.acd)
-        self.web = WebConsole(Console(site, self.db, self.tickets, self.acd))
+        self.security = SecurityWatch(site, self.tickets)
+        self.acd.listeners.append(self.security.on_event)
+        self.web = WebConsole(Console(site, self.db, self.tickets, self.acd, self.security, self.agi, self.recordings))
         self.tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -51,13 +55,30 @@ class Engine:
         await self.agi.start()
         await asyncio.to_thread(ensure_admin, self.site, self.db)
         await self.web.start()
+        await asyncio.to_thread(self.security.start)
         self.tasks.append(asyncio.create_task(self.recordings.run(), name="recordings"))
+        self.tasks.append(asyncio.create_task(self._reconcile(), name="reconcile"))
         if self.site.callbacks.auto:
             self.tasks.append(asyncio.create_task(self.autodial.run(), name="autodial"))
+
+    async def _reconcile(self) -> None:
+        """Calls Asterisk handled without us (engine down or killed) into the books: now, then every minute."""
+        layout = Layout.for_site(self.site)
+        while True:
+            state = self.site.paths.data / "reconcile.json"
+            try:
+                plan = await asyncio.to_thread(reconcile.find, self.db, self.site.trunk.name,
+                                               layout.log / "cdr-csv" / "Master.csv", layout.log / "queue_log",
+                                               state, set(self.tickets.codes))
+                reconcile.apply(self.tickets, plan, state)
+            except (SQLAlchemyError, OSError) as e:
+                log.error("reconciling from Asterisk's CDR failed (next try in a minute): %s", e)
+            await asyncio.sleep(60)
 
     async def close(self) -> None:
         await self.agi.close()
         await self.web.close()
+        await asyncio.to_thread(self.security.close)
         for task in self.tasks:
             task.cancel()
         await self.acd.close()

@@ -6,6 +6,7 @@ import logging
 
 from aiohttp import web
 
+from agi_scripts.protocol import ROUND_TRIPS
 from db.models import CASE_STATUSES, TICKET_STATUSES
 from web import accounts, callbacks, desk, live, login, pages, reports, tickets, wallboard
 from web.context import CONSOLE, Console
@@ -43,6 +44,29 @@ async def add_user(request: web.Request) -> web.Response:
     return web.json_response(user.as_dict(), status=201)
 
 
+@allow("supervisor")
+async def metrics(request: web.Request) -> web.Response:
+    """For IT staff and the benchmark: AGI round trips since `since` (epoch), sessions, writer, AMI, bans."""
+    c = request.app[CONSOLE]
+    try:
+        since = float(request.query.get("since", "0"))
+    except ValueError:
+        raise fail(400, "since: seconds since the epoch") from None
+    rtts = sorted(ROUND_TRIPS.since(since))
+
+    def pct(p: float) -> float | None:
+        return round(rtts[min(len(rtts) - 1, int(p / 100 * (len(rtts) - 1) + 0.5))] * 1000, 2) if rtts else None
+
+    return web.json_response({
+        "agi": {"count": len(rtts), "p50_ms": pct(50), "p99_ms": pct(99),
+                "sessions_active": c.agi.active if c.agi else None, "sessions_served": c.agi.served if c.agi else None},
+        "tickets": {"pending_writes": len(c.book.pending), "write_failures": c.book.failures},
+        "ami": {"synced": c.acd.synced.is_set(), "asterisk_restarts": c.acd.restarts},
+        "recordings": {"waiting_after_failure": len(c.recordings.failing) if c.recordings else None,
+                       "stored": c.recordings.taken if c.recordings else None},
+        "security": c.security.picture() if c.security else None})
+
+
 async def openapi(request: web.Request) -> web.FileResponse:
     return web.FileResponse(HERE / "openapi.json", headers={"Content-Type": "application/json"})
 
@@ -60,6 +84,7 @@ def make_app(c: Console) -> web.Application:
         app.add_routes(module.routes())
     app.add_routes([web.get("/api/site", site_info), web.get("/api/users", list_users),
                     web.post("/api/users", add_user), web.get("/api/openapi.json", openapi),
+                    web.get("/api/metrics", metrics),
                     web.get("/healthz", healthz)])
     return app
 

@@ -11,7 +11,10 @@ from db.writer import TicketBook
 from tongdai.config import Site
 
 if TYPE_CHECKING:
+    from acd.security import SecurityWatch
     from acd.service import Acd
+    from agi_scripts.server import FastAgiServer
+    from recordings.watcher import RecordingWatcher
     from web.guard import RateLimiter
     from web.live import Hub
 
@@ -22,6 +25,9 @@ class Console:
     db: Engine
     book: TicketBook
     acd: "Acd"
+    security: "SecurityWatch | None" = None
+    agi: "FastAgiServer | None" = None
+    recordings: "RecordingWatcher | None" = None
     hub: "Hub" = field(init=False)
     limiter: "RateLimiter" = field(init=False)
 

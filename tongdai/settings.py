@@ -1,0 +1,132 @@
+"""The site's typed settings: frozen dataclasses, filled and validated by `tongdai.config`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Trunk:
+    name: str
+    host: str
+    port: int
+    channels: int
+
+
+@dataclass(frozen=True)
+class Seats:
+    count: int
+    first_extension: int
+
+    @property
+    def extensions(self) -> tuple[int, ...]:
+        return tuple(range(self.first_extension, self.first_extension + self.count))
+
+
+@dataclass(frozen=True)
+class Ports:
+    bind: str
+    sip: int
+    ami: int
+    agi: int
+    web: int
+    rtp_start: int
+    rtp_end: int
+
+
+@dataclass(frozen=True)
+class Emergency:
+    mode: str  # "transfer" dials the service over the trunk, "guide" tells the number
+    police: str
+    fire: str
+    ambulance: str
+
+    @property
+    def numbers(self) -> dict[str, str]:
+        return {"police": self.police, "fire": self.fire, "ambulance": self.ambulance}
+
+
+@dataclass(frozen=True)
+class ReportField:
+    key: str
+    vi: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    strategy: str
+    fields: tuple[str, ...]
+    max_wait: int
+    wrapup: int
+    ring_timeout: int = 15
+
+
+@dataclass(frozen=True)
+class Holidays:
+    country: str
+    extra: tuple[str, ...]  # ISO dates the office is closed besides the national holidays
+
+
+@dataclass(frozen=True)
+class Paths:
+    data: Path
+    recordings: Path
+    spool: Path
+    sounds: Path
+    asterisk: Path  # rendered config and Asterisk's run/log/db dirs
+    secrets: Path
+    database_url: str
+
+
+@dataclass(frozen=True)
+class CallbackSettings:
+    attempts: int  # tries before a callback is closed as unreachable
+    retry_minutes: int
+    window: tuple[int, int]  # minutes of the day when citizens may be called
+    ring_timeout: int  # seconds the citizen's phone rings
+    offer_after_s: int = 120  # offer "press 1 to be called back" beyond this wait or with no agent; 0: never
+    auto: bool = True  # the engine dials due callbacks itself as agents become free
+
+
+@dataclass(frozen=True)
+class PbxSettings:
+    cache_dir: Path  # where the Debian sid chroot lives when no system Asterisk exists
+    verbose: int
+    baseline_number: str = ""  # benchmark only: a number that goes straight to the plain-dialplan menu
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    ban_after: int = 5  # failed SIP/AMI authentications from one address ...
+    window_s: int = 300  # ... within this many seconds ban it
+    ban_minutes: int = 60
+    allow: tuple[str, ...] = ()  # addresses never banned (loopback and the trunk never are)
+
+
+@dataclass(frozen=True)
+class Site:
+    file: Path
+    name: str
+    province: str
+    hotline: str
+    timezone: str
+    trunk: Trunk
+    agents: Seats
+    supervisors: Seats
+    hours: tuple[tuple[int, int] | None, ...]  # per weekday Mon..Sun: (open, close) minutes
+    holidays: Holidays
+    fields: tuple[ReportField, ...]
+    queues: tuple[Queue, ...]
+    emergency: Emergency
+    ports: Ports
+    paths: Paths
+    pbx: PbxSettings
+    ivr_file: Path = ROOT / "sites" / "demo-ivr.toml"
+    menu_retries: int = 3
+    retention_days: int = 365
+    callbacks: CallbackSettings = CallbackSettings(3, 30, (450, 1200), 30)
+    security: SecuritySettings = SecuritySettings()
