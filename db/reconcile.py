@@ -116,8 +116,9 @@ def find(db: Engine, trunk: str, cdr: Path, queue_log: Path, state_path: Path, l
         stale = s.execute(select(Ticket.code, Call.uniqueid).join(Call, Ticket.call_id == Call.id)
                           .where(Ticket.status == "in_call", Call.uniqueid.in_(list(calls)))).all()
     missing = {u: c for u, c in calls.items() if u not in known and u not in live}
-    add_queue_facts(missing, queue_log)
-    return Plan(list(missing.values()), [(code, u, calls[u]) for code, u in stale if u not in live], offset)
+    stale = [(code, u) for code, u in stale if u not in live]
+    add_queue_facts({**missing, **{u: calls[u] for _, u in stale}}, queue_log)
+    return Plan(list(missing.values()), [(code, u, calls[u]) for code, u in stale], offset)
 
 
 def apply(book: TicketBook, plan: Plan, state_path: Path) -> tuple[int, int]:
@@ -128,6 +129,7 @@ def apply(book: TicketBook, plan: Plan, state_path: Path) -> tuple[int, int]:
         handle = TicketHandle(book, code, uniqueid)
         handle.event("reconciled", source="cdr", note="the engine stopped during this call", apps=c.apps,
                      disposition=c.disposition, ended=c.end.isoformat())
+        _queue_facts(handle, c)
         handle.close("closed")
         handle.update(closed_at=c.end.isoformat())
         handle.call(ended_at=c.end.isoformat())
@@ -145,19 +147,25 @@ def _ticket(book: TicketBook, c: CallRecord) -> None:
     ticket.call(started_at=c.start.isoformat(), answered_at=c.answer.isoformat() if c.answer else None)
     ticket.event("reconciled", source="cdr", note="served by the dialplan while the engine was down", apps=c.apps,
                  disposition=c.disposition, started=c.start.isoformat(), ended=c.end.isoformat())
-    def number(data: list[str], i: int) -> int:
-        return int(data[i]) if len(data) > i and data[i].isdigit() else 0
+    _queue_facts(ticket, c)
+    ticket.close("closed")
+    ticket.update(closed_at=c.end.isoformat())
+    ticket.call(ended_at=c.end.isoformat())
 
+
+def _number(data: list[str], i: int) -> int:
+    return int(data[i]) if len(data) > i and data[i].isdigit() else 0
+
+
+def _queue_facts(ticket: TicketHandle, c: CallRecord) -> None:
+    """What app_queue's queue_log says of the call: joined, answered by, abandoned."""
     for queue, agent, event, data in c.queue:
         if event == "ENTERQUEUE":
             ticket.update(queue=queue, kind="operator" if queue == "operator" else None)
             ticket.event("queue", queue=queue, step="join", source="queue_log")
         elif event == "CONNECT":
-            ticket.update(agent=agent, wait_s=number(data, 0))
-            ticket.event("agent", agent=agent, queue=queue, wait=number(data, 0), source="queue_log")
+            ticket.update(agent=agent, wait_s=_number(data, 0))
+            ticket.event("agent", agent=agent, queue=queue, wait=_number(data, 0), source="queue_log")
         elif event == "ABANDON":  # position | original position | wait
-            ticket.update(abandoned=True, abandon_position=number(data, 0), wait_s=number(data, 2))
-            ticket.event("abandon", queue=queue, position=number(data, 0), wait=number(data, 2), source="queue_log")
-    ticket.close("closed")
-    ticket.update(closed_at=c.end.isoformat())
-    ticket.call(ended_at=c.end.isoformat())
+            ticket.update(abandoned=True, abandon_position=_number(data, 0), wait_s=_number(data, 2))
+            ticket.event("abandon", queue=queue, position=_number(data, 0), wait=_number(data, 2), source="queue_log")
