@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 export TONGDAI_SITE ?= sites/demo.toml
 HOST_TOOLS := sipp:sip-tester sox:sox espeak-ng:espeak-ng debootstrap:debootstrap unshare:util-linux
-TEST_TOOLS := chromium:chromium
+TEST_TOOLS := chromium:chromium nft:nftables
 
 .PHONY: run test venv host-deps test-deps need pbx bench clean
 
@@ -41,6 +41,10 @@ need:
 
 pbx: venv
 	$(VENV)/bin/tongdai pbx install
+
+bench: host-deps venv pbx
+	@$(MAKE) --no-print-directory need TOOLS="tcpdump:tcpdump"
+	$(PY) bench/load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

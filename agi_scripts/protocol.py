@@ -31,8 +31,8 @@ class RoundTrips:
     """Recent command round trips (send to answer), for /api/metrics and the benchmark. Commands
     that play, record, wait or bridge (their time is the caller's) are left out."""
 
-    LONG = ("STREAM FILE", "CONTROL STREAM", "GET DATA", "GET OPTION", "WAIT FOR DIGIT", "RECORD FILE",
-            "SAY ", "EXEC")
+    LONG = ("ANSWER", "STREAM FILE", "CONTROL STREAM", "GET DATA", "GET OPTION", "WAIT FOR DIGIT", "RECORD FILE",
+            "SAY ", "EXEC")  # ANSWER waits for the caller's first media, up to 500 ms
     INSTANT_EXEC = ("EXEC MixMonitor", "EXEC Set", "EXEC UserEvent", "EXEC StopMixMonitor")
 
     def __init__(self, size: int = 200_000):
