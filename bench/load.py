@@ -1,10 +1,11 @@
 """Load benchmark: the whole stack (Asterisk 22, the engine, SQLite) under SIPp callers.
 
-For each concurrency (default 180, then 500): that many citizens call 1022 within a ramp of
-about 10 s; 80 % walk the IVR with RFC 4733 digits (2 then 4: a report to the incidents
-queue) and stay until an agent has finished with them or they give up; 20 % hang up during
-the greeting. Six SIPp agent phones answer queue calls. Then the same number of callers dial
-the plain-dialplan IVR on the same Asterisk (the fallback menu, no engine) as the baseline.
+For each concurrency N (default 180, then 500): N citizens call 1022 within a ramp of about
+10 s, walk the IVR with RFC 4733 digits (2 then 4: a report to the incidents queue) and stay
+until an agent has finished with them or they give up after `--hold` s, so N calls are up at
+once; N/5 more hang up during the greeting. Six SIPp agent phones answer queue calls. Then N
+callers dial the plain-dialplan IVR on the same Asterisk (the fallback menu, no engine) as the
+baseline. The peak of Asterisk's active calls is sampled every 2 s.
 
 Time to first prompt is what the caller hears: from Asterisk's 200 OK to the first RTP packet
 Asterisk sends (it sends none before it plays something), from two loopback captures.
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -41,6 +43,7 @@ from db.models import Call, Ticket  # noqa: E402
 from tests.harness import sipp  # noqa: E402
 from tests.harness.console import ConsoleClient  # noqa: E402
 from tests.harness.site import make_site  # noqa: E402
+from asterisk_conf import Layout  # noqa: E402
 from tongdai import pbx as pbxmod  # noqa: E402
 from tongdai.cli import render_site  # noqa: E402
 from tongdai.secrets import load_or_create, site_secret_names  # noqa: E402
@@ -89,6 +92,27 @@ def place(site, xml: Path, csv: Path, calls: int, rate: float, service: str, tim
     return {"ok": ok, "failed": failed}
 
 
+class PeakCalls:
+    """The most active calls Asterisk reported (`core show channels count`), sampled every 2 s."""
+
+    def __init__(self, site):
+        self.pbx, self.layout = pbxmod.locate(site), Layout.for_site(site)
+        self.peak, self.done = 0, threading.Event()
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.wait(2):
+            text = pbxmod.rx(self.pbx, self.layout, "core show channels count")
+            found = re.search(r"(\d+) active calls?", text)
+            self.peak = max(self.peak, int(found.group(1)) if found else 0)
+
+    def stop(self) -> int:
+        self.done.set()
+        self.thread.join()
+        return self.peak
+
+
 class Capture:
     """Two tcpdumps on lo: Asterisk's SIP whole, its RTP in the first 64 bytes."""
 
@@ -126,7 +150,7 @@ def tickets_between(db, start: datetime, first: int, count: int) -> int:
 
 
 def run(site, engine_pid: int, asterisk_pid: int, db, work: Path, n: int, hold: int, first: int) -> dict:
-    walkers, early = n - n // 5, n // 5
+    walkers, early = n, n // 5
     rate = max(10.0, n / 10)
     ramp = n / rate
     walk = scenario(work, f"walk-{n}", [("pause", 1500), ("dtmf", "2"), ("pause", 1500), ("dtmf", "4")], hold * 1000)
@@ -144,18 +168,20 @@ def run(site, engine_pid: int, asterisk_pid: int, db, work: Path, n: int, hold: 
                threading.Thread(target=lambda: results.__setitem__("early", place(
                    site, leave, callers(work, f"early-{n}", first + walkers, early), early, rate * early / n, "1022",
                    ramp + 60)))]
+    peak = PeakCalls(site)
     for t in threads:
         t.start()
     time.sleep(ramp + 8)
     cap.stop()
     for t in threads:
         t.join()
+    out["peak_calls"] = peak.stop()
     engine_delays = first_prompt_delays(cap.sip, cap.rtp, site.ports.sip)
     time.sleep(3)  # the last tickets close
     cpu_after = (cpu_seconds(engine_pid), cpu_seconds(asterisk_pid))
     calls = sum(r["ok"] + r["failed"] for r in results.values())
     out.update(calls=calls, failed=sum(r["failed"] for r in results.values()), walkers=walkers, early_hangups=early,
-               tickets=tickets_between(db, wall, first, n))
+               tickets=tickets_between(db, wall, first, walkers + early))
     out["first_prompt_p50_ms"] = round(percentile(engine_delays, 50) * 1000, 1) if engine_delays else None
     out["first_prompt_p99_ms"] = round(percentile(engine_delays, 99) * 1000, 1) if engine_delays else None
     out["first_prompt_samples"] = len(engine_delays)
@@ -169,7 +195,7 @@ def run(site, engine_pid: int, asterisk_pid: int, db, work: Path, n: int, hold: 
     cap = Capture(site, work, f"baseline-{n}")
     bcpu = cpu_seconds(asterisk_pid)
     t = threading.Thread(target=lambda: results.__setitem__("baseline", place(
-        site, base, callers(work, f"baseline-{n}", first + n, n), n, rate, BASELINE, hold + ramp + 60)))
+        site, base, callers(work, f"baseline-{n}", first + 2 * n, n), n, rate, BASELINE, hold + ramp + 60)))
     t.start()
     time.sleep(ramp + 8)
     cap.stop()
@@ -228,7 +254,7 @@ def main() -> int:
         for n in args.concurrent:
             print(f"bench: {n} concurrent callers through the engine, then {n} on the plain dialplan ...", flush=True)
             r = run(site, engine.pid, asterisk_pid, db, work, n, args.hold, first)
-            first += 3 * n
+            first += 4 * n
             r["at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
             r["machine"] = f"{os.cpu_count()} cores"
             results.append(r)
@@ -244,11 +270,11 @@ def main() -> int:
         engine.wait(30)
         pbxmod.stop(asterisk)
     print()
-    print("| concurrent | calls | failed | tickets | first prompt p50 / p99 ms | baseline p50 / p99 ms | ratio p50 "
+    print("| concurrent | peak calls | calls | failed | tickets | first prompt p50 / p99 ms | baseline p50 / p99 ms | ratio p50 "
           "| AGI RTT p50 / p99 ms | engine CPU s/call | Asterisk CPU s/call | engine / Asterisk peak MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['concurrent']} | {r['calls']} | {r['failed']} | {r['tickets']} | {r['first_prompt_p50_ms']} / "
+        print(f"| {r['concurrent']} | {r['peak_calls']} | {r['calls']} | {r['failed']} | {r['tickets']} | {r['first_prompt_p50_ms']} / "
               f"{r['first_prompt_p99_ms']} | {r['baseline_first_prompt_p50_ms']} / {r['baseline_first_prompt_p99_ms']} "
               f"| {r.get('ratio_first_prompt')} | {r['agi_rtt_p50_ms']} / {r['agi_rtt_p99_ms']} | "
               f"{r['engine_cpu_s_per_call']} | {r['asterisk_cpu_s_per_call']} | {r['engine_peak_mb']} / "

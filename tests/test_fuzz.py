@@ -105,3 +105,24 @@ def test_site_loader_refuses_with_a_config_error(tmp_path_factory, text):
         load_menu(site)
     except ConfigError:
         pass
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers(-10**9, 10**9) | st.text(max_size=50),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                        max_size=3), max_leaves=8)
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["field", "summary", "priority", "status", "owner", "csrf"]), json_values,
+                       max_size=5))
+def test_ticket_edits_are_accepted_or_refused_with_a_clear_400(body):
+    from aiohttp import web
+    from web.tickets import _changes
+    fields = {"trees", "water"}
+    try:
+        changes = _changes(body, fields)
+    except web.HTTPBadRequest as e:
+        assert e.status == 400 and '"error"' in e.text
+        return
+    assert set(changes) <= {"field", "summary", "priority", "status"}
+    assert changes.get("field", "trees") in fields and 1 <= changes.get("priority", 3) <= 5
