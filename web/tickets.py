@@ -110,7 +110,7 @@ def _changes(data: dict, fields: set[str]) -> dict:
         raise fail(400, f"unknown key(s): {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
     out: dict = {}
     if "field" in data:
-        if data["field"] not in fields:
+        if not isinstance(data["field"], str) or data["field"] not in fields:
             raise fail(400, f"field: one of {', '.join(sorted(fields))}")
         out["field"] = data["field"]
     if "summary" in data:
@@ -122,7 +122,7 @@ def _changes(data: dict, fields: set[str]) -> dict:
             raise fail(400, "priority: a whole number 1 (urgent) to 5")
         out["priority"] = data["priority"]
     if "status" in data:
-        if data["status"] not in CASE_STATUSES:
+        if not isinstance(data["status"], str) or data["status"] not in CASE_STATUSES:
             raise fail(400, f"status: one of {', '.join(CASE_STATUSES)}")
         out["status"] = data["status"]
     return out
