@@ -41,7 +41,7 @@ class Acd:
         self.desk = AgentDesk(site, db, self.ami)
         self.ami.handlers.append(self.on_event)
         self.ami.on_connect.append(self.resync)
-        self.uptime: int | None = None
+        self.started: str | None = None  # Asterisk's startup date and time (CoreStatus)
         self.restarts = 0
         self.synced = asyncio.Event()
         self.waiting: dict[str, set[str]] = {}  # queue -> uniqueids of callers waiting
@@ -85,7 +85,13 @@ class Acd:
 
     async def resync(self, client: AmiClient) -> None:
         self.synced.clear()
-        members = await client.action_list("QueueStatus")
+        core = await client.action("CoreStatus")
+        started = f"{core.get('CoreStartupDate', '')} {core.get('CoreStartupTime', '')}"
+        if self.started is not None and started != self.started:
+            self.restarts += 1
+            log.warning("Asterisk restarted (up since %s); agents are restored from the database", started)
+        self.started = started
+        members = await self._queue_status(client)
         self.waiting = {}
         for m in members:
             if m.get("Event") == "QueueEntry":
@@ -102,15 +108,20 @@ class Acd:
         self.synced.set()
         log.info("ACD picture synced from Asterisk: %d member(s) logged in", len(self.board.picture()))
 
+    @staticmethod
+    async def _queue_status(client: AmiClient, tries: int = 120) -> list[Frame]:
+        """QueueStatus, once app_queue is loaded: AMI answers while a restarting Asterisk still loads modules."""
+        for _ in range(tries - 1):
+            try:
+                return await client.action_list("QueueStatus")
+            except AmiError as e:
+                if "unknown command" not in str(e).lower():
+                    raise
+                await asyncio.sleep(0.5)
+        return await client.action_list("QueueStatus")
+
     async def on_event(self, e: Frame) -> None:
         name = e.get("Event", "")
-        if name == "FullyBooted":
-            uptime = int(e.get("Uptime", "0") or 0)
-            if self.uptime is not None and uptime < self.uptime:
-                self.restarts += 1
-                log.warning("Asterisk restarted (uptime %d s); agents are restored from the database", uptime)
-            self.uptime = uptime
-            return
         if name == "ChanSpyStop":  # close the audit row of a listen/whisper/barge started from the CLI
             spyer = endpoint(e.get("SpyerChannel", "")).removeprefix("PJSIP/")
             self.book.audit_end_by(spyer, ("listen", "whisper", "barge"))
