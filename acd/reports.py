@@ -42,14 +42,12 @@ def report(db: Engine, tz: str, first: date, last: date) -> dict:
     if (last - first).days >= MAX_DAYS:
         raise ValueError(f"at most {MAX_DAYS} days")
     start, end = stats.day_bounds(first, tz)[0], stats.day_bounds(last, tz)[1]
-    queues, fields = stats.from_tickets(db, start, end)
+    queues, fields, per_day = stats.from_tickets(db, start, end, tz)
     days = []
-    day = first
-    while day <= last:
-        q, _ = stats.from_tickets(db, *stats.day_bounds(day, tz))
-        days.append({"date": day.isoformat(), **{k: sum(v[k] for v in q.values()) for k in ("offered", "answered",
-                                                                                           "abandoned")}})
-        day += timedelta(days=1)
+    for i in range((last - first).days + 1):
+        day = (first + timedelta(days=i)).isoformat()
+        f = per_day.get(day, {})
+        days.append({"date": day, **{k: f.get(k, 0) for k in ("offered", "answered", "abandoned")}})
     return {"from": first.isoformat(), "to": last.isoformat(), "service_level_s": stats.SERVICE_LEVEL_S,
             "queues": queues, "fields": fields, "days": days, **_extras(db, start, end)}
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from acd.stats import day_bounds
 from db import store
-from db.models import CASE_STATUSES, TICKET_STATUSES, Audit, Call, Callback, Recording, Ticket, TicketEvent
+from db.models import CASE_STATUSES, TICKET_STATUSES, Call, Callback, Recording, Ticket, TicketEvent
 from db.writer import utcnow
 from web.accounts import UserView
 from web.context import USER, console
@@ -174,17 +174,11 @@ async def add_note(request: web.Request) -> web.Response:
     return web.json_response(await asyncio.to_thread(load, c.db, user, code), status=201)
 
 
-def _audit(db: Engine, user: UserView, action: str, target: str, detail: dict) -> None:
-    with Session(db) as s, s.begin():
-        s.add(Audit(at=utcnow(), actor=user.username, action=action, target=target,
-                    detail=json.dumps(detail, ensure_ascii=False)))
-
-
 @allow(*READERS)
 async def export_ticket(request: web.Request) -> web.Response:
     c, user, code = console(request), request[USER], request.match_info["code"]
     record = await asyncio.to_thread(load, c.db, user, code)
-    await asyncio.to_thread(_audit, c.db, user, "export", code, {"via": "console"})
+    await asyncio.to_thread(store.add_audit, c.db, user.username, "export", code, None, {"via": "console"})
     record["exported_at"] = datetime.utcnow().isoformat() + "Z"
     record["exported_by"] = user.username
     return web.json_response(record, dumps=lambda d: json.dumps(d, ensure_ascii=False, indent=1),
@@ -212,7 +206,8 @@ async def play_recording(request: web.Request) -> web.StreamResponse:
     path = c.site.paths.recordings / rec.path
     if rec.status == "purged" or not path.is_file():
         raise fail(404, f"recording {rec_id} is no longer stored ({rec.status})")
-    await asyncio.to_thread(_audit, c.db, user, "playback", code, {"recording": rec_id, "kind": rec.kind})
+    await asyncio.to_thread(store.add_audit, c.db, user.username, "playback", code, None,
+                            {"recording": rec_id, "kind": rec.kind})
     return web.FileResponse(path, headers={"Content-Type": "audio/wav", "Cache-Control": "no-store"})
 
 
