@@ -26,7 +26,7 @@ def test_add_list_passwd(tmp_path):
     db = store.connect(site.paths.database_url)
     user = accounts.authenticate(db, "lan", "dong-tam-1022")
     assert user and user.role == "agent"
-    token = accounts.open_session(db, user)
+    token, _ = accounts.open_session(db, user)
     assert accounts.session_user(db, token)[0].username == "lan"
     with db.connect() as conn:
         stored = conn.exec_driver_sql("select password_hash from users where username='lan'").scalar()

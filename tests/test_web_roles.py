@@ -20,19 +20,12 @@ async def console(tmp_path):
         ids = {"mine": add_ticket(db, site.paths.recordings, "1022-261125-0001", "101"),
                "other": add_ticket(db, site.paths.recordings, "1022-261125-0002", "102", number="0905333444"),
                "callback": add_ticket(db, site.paths.recordings, "1022-261125-0003", None, with_callback=True)}
-        yield served.console, served.app, served.client, ids
-
-
-async def logged_in(client, name):
-    cl = client()
-    r = await cl.login(name)
-    assert r.status == 200, await r.text()
-    return cl
+        yield served.console, served.app, served, ids
 
 
 async def test_without_a_session_api_says_401_and_pages_redirect(console):
-    _, _, client, ids = console
-    cl = client()
+    _, _, served, ids = console
+    cl = served.client()
     for path in ("/api/tickets", "/api/wallboard", f"/api/recordings/{ids['mine']}/audio", "/api/me"):
         async with cl.request("GET", path) as r:
             assert r.status == 401, path
@@ -44,8 +37,8 @@ async def test_without_a_session_api_says_401_and_pages_redirect(console):
 
 
 async def test_login_sets_a_strict_httponly_cookie_and_refuses_bad_tokens(console):
-    _, _, client, _ = console
-    cl = client()
+    _, _, served, _ = console
+    cl = served.client()
     token = await cl.login_token()
     async with cl.http.post(f"{cl.base}/login", json={"username": "lan", "password": PASSWORD}) as r:
         assert r.status == 403  # no CSRF token
@@ -61,8 +54,8 @@ async def test_login_sets_a_strict_httponly_cookie_and_refuses_bad_tokens(consol
 
 
 async def test_agent_sees_only_own_tickets_and_recordings(console):
-    c, _, client, ids = console
-    cl = await logged_in(client, "lan")
+    c, _, served, ids = console
+    cl = await served.logged_in("lan")
     async with cl.request("GET", "/api/tickets") as r:
         assert [t["code"] for t in (await r.json())["tickets"]] == ["1022-261125-0001"]
     async with cl.request("GET", "/api/tickets/1022-261125-0002") as r:
@@ -84,8 +77,8 @@ async def test_agent_sees_only_own_tickets_and_recordings(console):
 
 
 async def test_changes_need_the_csrf_token(console):
-    c, _, client, _ = console
-    cl = await logged_in(client, "lan")
+    c, _, served, _ = console
+    cl = await served.logged_in("lan")
     body = {"summary": "Cây đổ trên đường Lê Duẩn", "priority": 2, "status": "forwarded"}
     async with cl.request("PATCH", "/api/tickets/1022-261125-0001", csrf=False, json=body) as r:
         assert r.status == 403 and "CSRF" in (await r.json())["error"]
@@ -102,8 +95,8 @@ async def test_changes_need_the_csrf_token(console):
 
 
 async def test_inputs_are_validated_with_clear_errors(console):
-    _, _, client, _ = console
-    cl = await logged_in(client, "lan")
+    _, _, served, _ = console
+    cl = await served.logged_in("lan")
     cases = [({"priority": "high"}, "priority"), ({"field": "weather"}, "field"), ({"status": "deleted"}, "status"),
              ({"owner": "x"}, "unknown key"), ({"summary": "x" * 5000}, "summary")]
     for body, word in cases:
@@ -123,8 +116,8 @@ async def test_inputs_are_validated_with_clear_errors(console):
 
 
 async def test_leader_reads_reports_but_cannot_edit(console):
-    _, _, client, _ = console
-    cl = await logged_in(client, "tuan")
+    _, _, served, _ = console
+    cl = await served.logged_in("tuan")
     async with cl.request("PATCH", "/api/tickets/1022-261125-0001", json={"priority": 1}) as r:
         assert r.status == 403
     async with cl.request("GET", "/api/reports") as r:
@@ -137,15 +130,15 @@ async def test_leader_reads_reports_but_cannot_edit(console):
 
 
 async def test_callback_worker_sees_callback_tickets_only(console):
-    _, _, client, ids = console
-    cl = await logged_in(client, "mai")
+    _, _, served, ids = console
+    cl = await served.logged_in("mai")
     async with cl.request("GET", "/api/callbacks") as r:
         assert [cb["ticket"] for cb in (await r.json())["callbacks"]] == ["1022-261125-0003"]
     async with cl.request("GET", "/api/tickets/1022-261125-0001") as r:
         assert r.status == 403
     async with cl.request("GET", f"/api/recordings/{ids['callback']}/audio") as r:
         assert r.status == 200
-    other = await logged_in(client, "hoa")
+    other = await served.logged_in("hoa")
     async with cl.request("POST", "/api/callbacks/1/claim") as r:
         assert r.status == 200
     async with other.request("POST", "/api/callbacks/1/claim") as r:
@@ -153,8 +146,8 @@ async def test_callback_worker_sees_callback_tickets_only(console):
 
 
 async def test_failed_logins_are_rate_limited(console):
-    _, _, client, _ = console
-    cl = client()
+    _, _, served, _ = console
+    cl = served.client()
     for _ in range(5):
         assert (await cl.login("minh", "not-the-password")).status == 401
     r = await cl.login("minh")  # even the right password waits now

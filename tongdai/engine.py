@@ -42,7 +42,8 @@ class Engine:
         self.autodial = AutoDialer(site, self.acd)
         self.security = SecurityWatch(site, self.tickets)
         self.acd.listeners.append(self.security.on_event)
-        self.web = WebConsole(Console(site, self.db, self.tickets, self.acd, self.security, self.agi, self.recordings))
+        self.web = WebConsole(Console(site, self.db, self.tickets, self.acd, self.security, self.agi,
+                                      self.recordings))
         self.tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:

@@ -116,14 +116,15 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(db: Engine, user: UserView) -> str:
-    token = secrets.token_urlsafe(32)
+def open_session(db: Engine, user: UserView) -> tuple[str, str]:
+    """A new login: (the cookie's token, the session's CSRF token)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     now = utcnow()
     with Session(db) as s, s.begin():
         s.execute(delete(WebSession).where(WebSession.expires_at < now))
-        s.add(WebSession(token_hash=_digest(token), user_id=user.id, csrf=secrets.token_urlsafe(24), created_at=now,
+        s.add(WebSession(token_hash=_digest(token), user_id=user.id, csrf=csrf, created_at=now,
                          expires_at=now + timedelta(hours=SESSION_HOURS)))
-    return token
+    return token, csrf
 
 
 def session_user(db: Engine, token: str) -> tuple[UserView, str] | None:

@@ -93,8 +93,8 @@ async def dial(request: web.Request) -> web.Response:
             log.error("callback %d: dialling failed: %s", cb_id, e)
 
     task = asyncio.create_task(run(), name=f"callback-{cb_id}")
-    c.hub.jobs.add(task)  # keep a reference until it ends
-    task.add_done_callback(c.hub.jobs.discard)
+    c.jobs.add(task)  # keep a reference until it ends
+    task.add_done_callback(c.jobs.discard)
     return web.json_response({"dialling": cb_id, "seat": seat,
                               "message": f"your phone ({seat}) rings first, then the citizen"}, status=202)
 

@@ -29,6 +29,7 @@ class Console:
     agi: "FastAgiServer | None" = None
     recordings: "RecordingWatcher | None" = None
     hub: "Hub" = field(init=False)
+    jobs: set = field(default_factory=set)  # background tasks (screen-pops, callback dials), kept referenced
     limiter: "RateLimiter" = field(init=False)
 
 

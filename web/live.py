@@ -42,7 +42,6 @@ class Hub:
         self.dirty_agents: set[str] = set()
         self.current: dict[str, str] = {}  # agent -> ticket code of the call they are on
         self.task: asyncio.Task | None = None
-        self.jobs: set[asyncio.Task] = set()  # screen-pops and callback dials in progress
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._sender(), name="wallboard")
@@ -57,8 +56,8 @@ class Hub:
     def on_ami(self, name: str, e: Frame) -> None:
         if name == "AgentConnect":
             task = asyncio.create_task(self._pop(e.get("MemberName", ""), e.get("Uniqueid", ""), e))
-            self.jobs.add(task)
-            task.add_done_callback(self.jobs.discard)
+            self.console.jobs.add(task)
+            task.add_done_callback(self.console.jobs.discard)
         elif name == "AgentComplete":
             self.current.pop(e.get("MemberName", ""), None)
         if name in BOARD_EVENTS:

@@ -58,10 +58,9 @@ async def login(request: web.Request) -> web.StreamResponse:
             raise fail(401, "wrong username or password")
         return await login_page(request, "Sai tên đăng nhập hoặc mật khẩu / Wrong username or password", 401)
     c.limiter.succeeded(keys[1])
-    token = await asyncio.to_thread(accounts.open_session, c.db, user)
+    token, csrf = await asyncio.to_thread(accounts.open_session, c.db, user)
     if wants_json:
-        found = await asyncio.to_thread(accounts.session_user, c.db, token)
-        response: web.StreamResponse = web.json_response({"user": user.as_dict(), "csrf": found[1]})
+        response: web.StreamResponse = web.json_response({"user": user.as_dict(), "csrf": csrf})
     else:
         response = redirect(_safe_next(str(data.get("next", "")), user.role))
     _cookie(response, request, SESSION_COOKIE, token, accounts.SESSION_HOURS * 3600)

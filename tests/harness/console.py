@@ -2,14 +2,23 @@
 from __future__ import annotations
 
 import re
+import socket
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
 from sqlalchemy.orm import Session
 
+from acd.service import Acd
+from db import store
 from db.models import Call, Callback, Recording, Ticket, TicketEvent
+from db.writer import TicketBook
+from tests.harness.sipp import free_port
+from tests.harness.site import make_site
 from web import accounts
+from web.app import make_app
+from web.context import Console
 
 PASSWORD = "correct-horse-1022"
 
@@ -75,11 +84,6 @@ class ServedConsole:
     """The console app in this process on a free loopback port, over a seeded database."""
 
     def __init__(self, tmp_path: Path):
-        from acd.service import Acd
-        from db import store
-        from db.writer import TicketBook
-        from tests.harness.site import make_site
-        from web.context import Console
         self.site = make_site(tmp_path)
         self.db = store.connect(self.site.paths.database_url)
         store.migrate(self.db)
@@ -89,10 +93,6 @@ class ServedConsole:
         self.clients: list[ConsoleClient] = []
 
     async def __aenter__(self) -> "ServedConsole":
-        import socket
-        from aiohttp import web
-        from tests.harness.sipp import free_port
-        from web.app import make_app
         self.app = make_app(self.console)
         self.runner = web.AppRunner(self.app)
         await self.runner.setup()
