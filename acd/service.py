@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from acd.agents import AgentBoard
 from acd.ami import AmiAuthError, AmiClient, AmiError
 from acd.desk import AgentDesk, DeskError, seed_demo_agents
+from acd.emergency_calls import EmergencyCalls
 from acd.frames import Frame, endpoint
 from db.writer import TicketBook
 from tongdai.config import Site
@@ -39,6 +40,7 @@ class Acd:
         self.ami = ami_client(site)
         self.board = AgentBoard({q.name: q.wrapup for q in site.queues}, AUTOPAUSE_AFTER)
         self.desk = AgentDesk(site, db, self.ami)
+        self.emergency = EmergencyCalls(site, book)
         self.ami.handlers.append(self.on_event)
         self.ami.on_connect.append(self.resync)
         self.started: str | None = None  # Asterisk's startup date and time (CoreStatus)
@@ -132,6 +134,7 @@ class Acd:
             log.warning("agent %s did not answer %d calls in a row: paused (%s)", r.member, AUTOPAUSE_AFTER, r.reason)
             asyncio.create_task(self._pause(r.member, r.reason))
         self._ticket_facts(name, e)
+        self.emergency.on_event(name, e, time.time())
         for listener in self.listeners:
             listener(name, e)
 
@@ -188,5 +191,5 @@ class Acd:
             ticket.update(abandoned=True, abandon_position=position, wait_s=wait)
             ticket.event("abandon", queue=e.get("Queue"), position=position,
                          original_position=int(e.get("OriginalPosition", "0") or 0), wait=wait)
-        elif name == "Hangup":
-            ticket.call(hangup_cause=f"{e.get('Cause')} {e.get('Cause-txt', '')}".strip())
+        elif name == "Hangup":  # the real end, also of a caller an agent transferred out of the flow
+            ticket.call(hangup_cause=f"{e.get('Cause')} {e.get('Cause-txt', '')}".strip(), ended_at=now)

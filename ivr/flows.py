@@ -16,7 +16,7 @@ from agi_scripts.commands import DIGITS
 from db.writer import TicketBook, TicketHandle
 from ivr import hours, phone
 from ivr.call import Call
-from ivr.menu import Action, MenuTree
+from ivr.menu import QUEUE_EXIT_CONTEXT, Action, MenuTree
 from ivr.navigator import State, press
 from recordings import store as recording
 from tongdai.config import Site
@@ -45,6 +45,7 @@ class HotlineCall:
         self.status = "closed"
         self.voicemail_file: Path | None = None
         self.callback_to: str | None = None
+        self.emergency_from: str | None = None  # where the caller took the emergency key path
 
     async def run(self) -> None:
         call, ticket = self.call, self.ticket
@@ -85,6 +86,8 @@ class HotlineCall:
                 key = await call.menu_key(call.prompt(menu.prompt), self.tree.timeout_ms)
             step = press(self.tree, state, key)
             self.ticket.event(step.event, **step.detail)
+            if step.detail.get("to") == self.tree.emergency.menu:
+                self.emergency_from = f"menu:{state.menu}"
             if step.state.language != call.language:
                 call.language = step.state.language
                 await call.set("CHANNEL(language)", call.language)
@@ -93,6 +96,8 @@ class HotlineCall:
                 pressed = await call.play(call.prompt(name), escape=DIGITS)
                 key = key or pressed or None
             if step.action:
+                if step.action.kind == "emergency" and not self.emergency_from:
+                    self.emergency_from = f"menu:{state.menu}"
                 return step.action
 
     async def perform(self, action: Action) -> None:
@@ -108,7 +113,7 @@ class HotlineCall:
             await call.play(call.prompt(action.prompt))
             await self.queue(action.queue)
         elif action.kind == "report":
-            queue = next((q.name for q in self.site.queues if action.field in q.fields), "operator")
+            queue = self.site.queue_for(action.field)
             ticket.update(kind="report", field=action.field, queue=queue)
             ticket.event("report", field=action.field)
             await self.queue(queue)
@@ -221,6 +226,10 @@ class HotlineCall:
         self.at = f"queue:{name}"
         ticket.event("queue", queue=name, step="join")
         await call.execute("Queue", f"{name},t,,,{queue.max_wait}")
+        if await call.get("CONTEXT") == QUEUE_EXIT_CONTEXT:  # the emergency key, pressed while waiting
+            ticket.event("queue", queue=name, step="leave", result="EMERGENCY_KEY")
+            await self.emergency_menu(f"queue:{name}")
+            return
         result = await call.get("QUEUESTATUS")
         ticket.event("queue", queue=name, step="leave", result=result)
         if result in GIVE_UP and name != "operator":  # waited too long for this service: the operator
@@ -229,12 +238,23 @@ class HotlineCall:
         elif result in GIVE_UP:
             await call.play(call.prompt("sorry-busy"))
 
+    async def emergency_menu(self, came_from: str) -> None:
+        """The emergency key was pressed outside a menu (in a queue): the emergency menu, then its choice."""
+        self.emergency_from = came_from
+        self.ticket.event("menu", menu=came_from, digit=self.tree.emergency.key, choice="menu",
+                          to=self.tree.emergency.menu)
+        action = await self.navigate(State(self.tree.emergency.menu, self.call.language), None)
+        await self.perform(action)
+
     async def emergency(self, service: str) -> None:
+        """Put the caller through to 113/114/115 (recorded, as the whole call is); how the service
+        answered comes over AMI (`acd.emergency_calls`). Unanswered: the number, then an operator."""
         call, ticket, site = self.call, self.ticket, self.site
         number = site.emergency.numbers[service]
         self.status, self.at = "closed", f"emergency:{number}"
         ticket.update(kind="emergency", service=number, priority=1)
-        ticket.event("emergency", service=service, number=number, mode=site.emergency.mode)
+        ticket.event("emergency", step="chosen", service=number, name=service, mode=site.emergency.mode,
+                     **{"from": self.emergency_from})
         if site.emergency.mode == "transfer":
             ticket.event("transfer", to=number, via=site.trunk.name)
             status = await call.dial(f"PJSIP/{number}@{site.trunk.name}", 120)
@@ -242,6 +262,9 @@ class HotlineCall:
             if status == "ANSWER":
                 return
         await call.play(call.prompt(f"emergency-{service}-guide"))
+        await call.play(call.prompt("emergency-operator"))
+        ticket.update(queue="operator")
+        await self.queue("operator")
 
 
 async def hotline(ctx: Context, call: Call) -> None:

@@ -4,7 +4,12 @@
 [ivr]
 start = "main"            # first menu
 after_hours = "closed"    # menu offered outside opening hours
+fallback = "fallback"     # the dialplan's own menu while the engine is down (rendered into extensions.conf)
 timeout_ms = 5000         # wait for a digit after a menu prompt
+
+[emergency]               # one emergency key path for the whole hotline
+key = "3"                 # in every menu, sub-menu and queue: opens the emergency menu
+menu = "emergency"
 
 [menus.main]
 prompt = "main-menu"
@@ -17,16 +22,21 @@ on_fail = { action = "operator" }          # after too many timeouts / invalid d
 vi = "..."
 en = "..."
 ```
-Actions: menu, info, report, emergency, operator, language, repeat, goodbye. Every bad
-value raises `ConfigError` naming the file and the key.
+Actions: menu, info, report, emergency, operator, language, repeat, goodbye, voicemail. Every
+bad value raises `ConfigError` naming the file and the key. The emergency key is added to every
+menu that does not name it; a menu that gives it another meaning is refused, and so is a file
+in which the same keys dial a service in one tree and mean something else in another
+(`ivr.keypaths`).
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.hours import describe
+from ivr.keypaths import conflicts, key_paths
 from tongdai.config import ConfigError, Site
 
 DIGITS = "0123456789*#"
@@ -37,12 +47,18 @@ ACTIONS = {  # action -> keys it needs (besides "action")
 OPTIONAL = {"info": ("field",)}
 LANGUAGES = ("vi", "en")
 SERVICES = ("police", "fire", "ambulance")
+# the dialplan fallback has no engine: no language switch (it speaks both), no voicemail
+FALLBACK_ACTIONS = ("menu", "info", "report", "emergency", "operator", "repeat", "goodbye")
+# app_queue's exit context (queues.conf `context`): the emergency key pressed while waiting
+# leaves the queue for it; the flow sees the channel there and takes the emergency path.
+QUEUE_EXIT_CONTEXT = "tongdai-queue-exit"
+_MENU_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")  # also a dialplan context name
 # prompts the engine and the dialplan play besides the menus' own
 SYSTEM_PROMPTS = ("welcome", "closed", "invalid", "sorry-busy", "goodbye", "ticket-number", "fallback-menu",
                   "transferring", "please-hold", *(f"emergency-{s}-guide" for s in SERVICES),
                   "agent-logged-in", "agent-logged-out", "agent-paused", "agent-ready", "agent-error",
                   "queue-position", "queue-wait", "minutes", "leave-message", "enter-number", "confirm-number",
-                  "callback-scheduled", "offer-callback")
+                  "callback-scheduled", "offer-callback", "emergency-operator")
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,12 @@ class Menu:
 
 
 @dataclass(frozen=True)
+class Emergency:
+    key: str  # pressed in any menu but `menu` itself, or while waiting in a queue
+    menu: str  # offers the services (police, fire, ambulance)
+
+
+@dataclass(frozen=True)
 class MenuTree:
     file: Path
     start: str
@@ -83,6 +105,23 @@ class MenuTree:
     retries: int
     menus: dict[str, Menu]
     prompts: dict[str, Prompt]
+    fallback: str = "fallback"
+    emergency: Emergency = Emergency("3", "emergency")
+
+    def trees(self) -> dict[str, str]:
+        """The roots a caller can start from: opening hours, after hours, the engine down."""
+        return {"opening-hours": self.start, "after-hours": self.after_hours, "fallback": self.fallback}
+
+    def reachable(self, root: str) -> list[str]:
+        """Menus reachable from `root` by keys (or by giving up), `root` first."""
+        seen, todo = [root], [root]
+        while todo:
+            menu = self.menus[todo.pop()]
+            for a in (*menu.options.values(), menu.on_fail):
+                if a.kind == "menu" and a.menu and a.menu not in seen:
+                    seen.append(a.menu)
+                    todo.append(a.menu)
+        return seen
 
 
 def _action(file: Path, key: str, raw: object) -> Action:
@@ -149,9 +188,12 @@ def load_menu(site: Site, file: Path | None = None) -> MenuTree:
     if not raw_menus:
         raise ConfigError(file, "menus", "at least one menu is needed")
 
+    emergency = _emergency(file, data.get("emergency"), raw_menus)
     menus: dict[str, Menu] = {}
     for name, raw in raw_menus.items():
         key = f"menus.{name}"
+        if not _MENU_NAME.match(name):
+            raise ConfigError(file, key, "a menu name is lower-case letters, digits, - and _ (it names a dialplan context)")
         if not isinstance(raw, dict) or not isinstance(raw.get("prompt"), str):
             raise ConfigError(file, f"{key}.prompt", "every menu needs a prompt")
         if raw["prompt"] not in prompts:
@@ -163,6 +205,8 @@ def load_menu(site: Site, file: Path | None = None) -> MenuTree:
             options[digit] = _action(file, f"{key}.options.{digit}", opt)
         if not options:
             raise ConfigError(file, f"{key}.options", "a menu needs at least one option")
+        if name != emergency.menu:
+            _emergency_key(file, key, options, emergency)
         on_fail = _action(file, f"{key}.on_fail", raw.get("on_fail", {"action": "operator"}))
         menus[name] = Menu(name, raw["prompt"], options, on_fail)
     for menu in menus.values():
@@ -170,8 +214,53 @@ def load_menu(site: Site, file: Path | None = None) -> MenuTree:
             _check_action(file, f"menus.{menu.name}.options.{digit}", a, site, menus, prompts)
         _check_action(file, f"menus.{menu.name}.on_fail", menu.on_fail, site, menus, prompts)
 
-    start, after = ivr.get("start", "main"), ivr.get("after_hours", "closed")
-    for k, v in (("ivr.start", start), ("ivr.after_hours", after)):
+    start, after, fallback = ivr.get("start", "main"), ivr.get("after_hours", "closed"), ivr.get("fallback", "fallback")
+    for k, v in (("ivr.start", start), ("ivr.after_hours", after), ("ivr.fallback", fallback)):
         if v not in menus:
             raise ConfigError(file, k, f"no menu {v!r}")
-    return MenuTree(file, start, after, timeout, site.menu_retries, menus, prompts)
+    tree = MenuTree(file, start, after, timeout, site.menu_retries, menus, prompts, fallback, emergency)
+    _check_fallback(tree)
+    _check_key_paths(tree)
+    return tree
+
+
+def _emergency(file: Path, raw: object, menus: dict) -> Emergency:
+    if not isinstance(raw, dict):
+        raise ConfigError(file, "emergency", 'one emergency key path is required, e.g. [emergency] key = "3", '
+                                             'menu = "emergency"')
+    key, menu = raw.get("key"), raw.get("menu")
+    for extra in sorted(set(raw) - {"key", "menu"}):
+        raise ConfigError(file, f"emergency.{extra}", "unknown key (key, menu)")
+    if not isinstance(key, str) or len(key) != 1 or key not in DIGITS:
+        raise ConfigError(file, "emergency.key", f"must be one key: 0-9, * or #, got {key!r}")
+    if menu not in menus:
+        raise ConfigError(file, "emergency.menu", f"no menu {menu!r} (menus: {', '.join(menus)})")
+    return Emergency(key, menu)
+
+
+def _emergency_key(file: Path, key: str, options: dict[str, Action], emergency: Emergency) -> None:
+    """The emergency key opens the emergency menu in every other menu: added where missing."""
+    given = options.get(emergency.key)
+    if given is None:
+        options[emergency.key] = Action("menu", menu=emergency.menu)
+    elif (given.kind, given.menu) != ("menu", emergency.menu):
+        raise ConfigError(file, f"{key}.options.{emergency.key}",
+                          f"{emergency.key} is the emergency key ([emergency] key): in every menu it opens the "
+                          f"{emergency.menu!r} menu; give this option another key")
+
+
+def _check_fallback(tree: MenuTree) -> None:
+    """The fallback is rendered into the dialplan, which cannot switch language or take a message."""
+    for name in tree.reachable(tree.fallback):
+        menu = tree.menus[name]
+        for where, a in [*((f"options.{d}", a) for d, a in menu.options.items()), ("on_fail", menu.on_fail)]:
+            if a.kind not in FALLBACK_ACTIONS:
+                raise ConfigError(tree.file, f"menus.{name}.{where}",
+                                  f"action {a.kind!r} is not available in the fallback (ivr.fallback = "
+                                  f"{tree.fallback!r}); use one of {', '.join(FALLBACK_ACTIONS)}")
+
+
+def _check_key_paths(tree: MenuTree) -> None:
+    paths = {label: key_paths(tree.menus, root) for label, root in tree.trees().items()}
+    for c in conflicts(paths):
+        raise ConfigError(tree.file, f"menus.{c.here.menu}.options.{c.here.key}", c.message())

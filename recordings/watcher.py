@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timezone
 
 from sqlalchemy import Engine, select
@@ -16,8 +17,16 @@ from tongdai.config import Site
 log = logging.getLogger("tongdai.recordings")
 
 
+SETTLE_S = 1.0  # a marker this young waits: the call's end (AMI Hangup) lands in the books first
+
+
 def ticket_code(db: Engine, name: str) -> str | None:
-    """'1022-261125-0042' (a call) or 'callback-7' (callback 7's call) -> the ticket code."""
+    """'1022-261125-0042' (a call), 'callback-7' (callback 7's call) or 'fallback-<uniqueid>' (a call
+    the dialplan served alone, once reconciliation has made its ticket) -> the ticket code."""
+    if name.startswith("fallback-"):
+        with Session(db) as s:
+            return s.scalar(select(Ticket.code).join(Call, Ticket.call_id == Call.id)
+                            .where(Call.uniqueid == name.removeprefix("fallback-")))
     if not name.startswith("callback-"):
         return name
     with Session(db) as s:
@@ -39,12 +48,15 @@ class RecordingWatcher:
         self.site, self.db, self.book, self.interval = site, db, book, interval
         self.taken = 0
         self.failing: dict[str, int] = {}  # recordings waiting in the spool after a failed store -> tries
+        self.unreconciled: set[str] = set()  # fallback recordings waiting for their call's ticket
 
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
             for marker in sorted(store.closed_dir(self.site).glob("*")):
                 try:
+                    if time.time() - marker.stat().st_mtime < SETTLE_S:
+                        continue
                     await self.take(marker)
                 except OSError as e:  # disk full, permissions: the file stays in the spool, retried
                     await self._failed(marker.name, e)
@@ -65,11 +77,17 @@ class RecordingWatcher:
         name = marker.name
         src = store.monitor_dir(self.site) / f"{name}.wav"
         code = await asyncio.to_thread(ticket_code, self.db, name)
+        if code is None and name.startswith("fallback-") and src.exists():
+            if name not in self.unreconciled:  # reconciliation (at start, then every minute) makes the ticket
+                self.unreconciled.add(name)
+                log.info("recording %s waits for its call's ticket (reconciliation from CDR)", name)
+            return
+        self.unreconciled.discard(name)
         if not src.exists() or code is None:
             log.error("recording %s closed but its file is missing: nothing was recorded", name)
             marker.unlink()
             return
-        kind = "callback" if name.startswith("callback-") else "call"
+        kind = "callback" if name.startswith("callback-") else "call"  # fallback-: the call's own recording
         await self.book.flush(5)  # the call's end must be written before its length is compared
         expected = await asyncio.to_thread(answered_seconds, self.db, code) if kind == "call" else None
         now = datetime.now(timezone.utc)

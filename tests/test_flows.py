@@ -130,7 +130,7 @@ async def test_after_hours_plays_hours_offers_emergency_and_takes_a_message(hotl
     assert (cb.number, cb.state, cb.attempts, cb.language) == ("0905123456", "pending", 0, "vi")
     assert cb.due_at == datetime(2026, 11, 26, 0, 30)  # 07:30 in Vietnam, stored in UTC
     assert rec.duration_s == 2.0 and rec.status == "ok" and len(rec.sha256) == 64
-    t, pbx = await hotline(["1"])  # emergencies at all hours
+    t, pbx = await hotline(["3", "1"])  # emergencies at all hours, with the same keys
     assert (t["kind"], t["service"], t["status"]) == ("emergency", "113", "closed")
 
 
@@ -182,3 +182,31 @@ async def test_long_wait_offers_a_callback_that_keeps_the_place(tmp_path):
         [cb] = s.scalars(select(Callback)).all()
     assert (cb.queue, cb.number, cb.state) == ("operator", "0905123456", "pending")
     assert cb.queued_at == cb.due_at  # due now; worked in the order callers reached the queue
+
+
+async def test_unanswered_service_tells_the_number_then_offers_the_operator(hotline):
+    t, pbx = await hotline(["3", "3"], variables={"DIALSTATUS": "CHANUNAVAIL"})
+    streams = [c.split('"')[1].split("/sounds/")[1] for c in pbx.commands if c.startswith("STREAM")]
+    i = streams.index("vi/emergency-ambulance-guide")
+    assert streams[i + 1] == "vi/emergency-operator"
+    assert pbx.commands.index('EXEC Queue "operator,t,,,300"') > pbx.commands.index(
+        next(c for c in pbx.commands if "emergency-operator" in c))
+    assert (t["kind"], t["service"], t["queue"]) == ("emergency", "115", "operator")
+
+
+async def test_emergency_key_while_waiting_in_a_queue(hotline):
+    """app_queue left for its exit context: the flow offers the emergency menu and records from where."""
+    t, pbx = await hotline(["2", "4", "1"], variables={"CONTEXT": "tongdai-queue-exit"})
+    assert 'EXEC Queue "incidents,t,,,300"' in pbx.commands
+    assert 'EXEC Dial "PJSIP/113@trunk,120"' in pbx.commands
+    chosen = next(e for e in t["events"] if e["kind"] == "emergency")["detail"]
+    assert chosen == {"step": "chosen", "service": "113", "name": "police", "mode": "transfer",
+                      "from": "queue:incidents"}
+    left = [e["detail"] for e in t["events"] if e["kind"] == "queue" and e["detail"]["step"] == "leave"]
+    assert left == [{"queue": "incidents", "step": "leave", "result": "EMERGENCY_KEY"}]
+
+
+async def test_emergency_from_the_report_menu_records_where(hotline):
+    t, _ = await hotline(["2", "3", "2"])
+    chosen = next(e for e in t["events"] if e["kind"] == "emergency")["detail"]
+    assert (chosen["service"], chosen["from"]) == ("114", "menu:report")

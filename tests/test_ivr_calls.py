@@ -11,10 +11,10 @@ from tests.harness.site import variant
 from tests.harness.tickets import kinds, wait_closed
 
 
-def dial(real_pbx, workdir, caller, steps, **kw):
+def dial(real_pbx, workdir, caller, steps, until=lambda t: True, **kw):
     result = sipp.call(real_pbx.site.ports.sip, sipp.write_citizen(workdir, steps, caller=caller, **kw))
     assert result.successful == 1, str(result)
-    [ticket] = wait_closed(real_pbx.site, caller)
+    [ticket] = wait_closed(real_pbx.site, caller, until=until)
     return ticket
 
 
@@ -77,14 +77,18 @@ def test_emergency_three_then_three_dials_115_on_the_trunk(real_pbx, engine, ami
     ambulance = sipp.Phone(workdir / "115", "115", port=real_pbx.site.trunk.port, answer_after=300,
                            hangup_after=2000)
     try:
+        engine.wait_log("ACD picture synced")
         t = dial(real_pbx, workdir, "0911000005",
-                 [("pause", 1500), ("dtmf", "3"), ("pause", 1500), ("dtmf", "3")], end="wait_bye", bye_timeout=20000)
+                 [("pause", 1500), ("dtmf", "3"), ("pause", 1500), ("dtmf", "3")], end="wait_bye", bye_timeout=20000,
+                 until=lambda t: len(kinds(t)) >= 8)
     finally:
         ambulance.stop()
     assert (t["kind"], t["service"], t["status"]) == ("emergency", "115", "closed")
-    assert kinds(t) == ["answer", "menu", "menu", "emergency", "transfer", "transfer", "hangup"]
+    assert kinds(t)[:6] == ["answer", "menu", "menu", "emergency", "transfer", "transfer"]
     assert t["events"][5]["detail"] == {"to": "115", "result": "ANSWER"}
-    assert t["events"][6]["detail"] == {"by": "hotline", "at": "emergency:115"}
+    # the flow's end and the outcome from AMI, in whichever order they land
+    assert sorted(kinds(t)[6:]) == ["emergency", "hangup"]
+    assert next(e for e in t["events"] if e["kind"] == "hangup")["detail"] == {"by": "hotline", "at": "emergency:115"}
     dial_begin = ami.wait_event("DialBegin", Uniqueid=ami.wait_event("Newchannel", CallerIDNum="0911000005")["Uniqueid"])
     assert dial_begin["DialString"] == "115@trunk"
     assert ambulance.answered() >= 1

@@ -1,4 +1,6 @@
 """The IVR's next-step logic on the demo tree, without a PBX."""
+import pytest
+
 from ivr.menu import load_menu
 from ivr.navigator import State, press
 from tongdai.config import DEMO_SITE, load_site
@@ -61,7 +63,24 @@ def test_after_hours_menu_takes_a_message_and_offers_emergencies():
     steps = walk(["", "", ""], State("closed"))
     assert steps[-1].action.kind == "voicemail"
     assert press(TREE, State("closed"), "0").action.kind == "voicemail"
-    assert press(TREE, State("closed"), "3").action.service == "ambulance"
+
+
+@pytest.mark.parametrize("root, keys", [("main", ""), ("closed", ""), ("fallback", ""), ("main", "2"),
+                                        ("closed", "9")])
+def test_the_emergency_key_path_is_the_same_from_every_menu(root, keys):
+    """3 then 1/2/3: at every hour, with the engine down, and from the report sub-menu."""
+    for digit, service in zip("123", ("police", "fire", "ambulance")):
+        state, steps = State(root), []
+        for key in [*keys, "3", digit]:
+            steps.append(press(TREE, state, key))
+            state = steps[-1].state
+        assert steps[-1].action.kind == "emergency" and steps[-1].action.service == service, (root, keys)
+
+
+@pytest.mark.parametrize("root", ["main", "closed", "fallback"])
+def test_one_alone_never_dials_an_emergency_service(root):
+    action = press(TREE, State(root), "1").action
+    assert action is None or action.kind != "emergency"
 
 
 def test_hash_in_report_menu_is_the_operator():

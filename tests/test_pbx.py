@@ -50,12 +50,12 @@ def test_engine_that_dies_midcall_still_leaves_the_fallback(real_pbx, engine, am
 
 
 def test_fallback_emergency_dials_the_service_over_the_trunk(real_pbx, ami, workdir):
-    # Engine down, the caller presses 3: the dialplan dials 115 (a literal) on the trunk,
-    # where a SIPp phone plays the ambulance service and answers.
+    # Engine down, the caller presses 3 then 3 (the same keys as with the engine): the dialplan
+    # dials 115 (a literal) on the trunk, where a SIPp phone plays the ambulance service and answers.
     ambulance = sipp.Phone(workdir / "115", "115", port=real_pbx.site.trunk.port, answer_after=200)
     try:
-        scenario = sipp.write_citizen(workdir, [("pause", 1500), ("dtmf", "3"), ("pause", 3000)],
-                                      caller="0905777888")
+        scenario = sipp.write_citizen(workdir, [("pause", 1500), ("dtmf", "3"), ("pause", 1500), ("dtmf", "3"),
+                                                ("pause", 3000)], caller="0905777888")
         result = sipp.call(real_pbx.site.ports.sip, scenario)
         assert result.successful == 1, str(result)
         new = ami.wait_event("Newchannel", CallerIDNum="0905777888")

@@ -9,26 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import store
-from db.models import Callback, Recording, Ticket
+from db.models import Callback, Ticket
 from tests.conftest import EngineProcess
 from tests.harness import sipp
 from tests.harness.cli import cli
 from tests.harness.site import variant
-from tests.harness.tickets import seed_callback, wait_closed
+from tests.harness.tickets import recordings_of, seed_callback, wait_closed
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-
-
-def recordings_of(site, code, timeout=20):
-    db = store.connect(site.paths.database_url)
-    deadline = time.monotonic() + timeout
-    while True:
-        with Session(db) as s:
-            rows = s.scalars(select(Recording).join(Ticket).where(Ticket.code == code)).all()
-        if rows or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.3)
 
 
 def test_answered_agent_call_is_recorded_whole_and_verifies(real_pbx, engine, workdir):

@@ -130,3 +130,7 @@ class Site:
     retention_days: int = 365
     callbacks: CallbackSettings = CallbackSettings(3, 30, (450, 1200), 30)
     security: SecuritySettings = SecuritySettings()
+
+    def queue_for(self, field: str) -> str:
+        """The queue that takes reports of `field` (the operator's when none names it)."""
+        return next((q.name for q in self.queues if field in q.fields), "operator")

@@ -104,16 +104,18 @@ def call(sip_port: int, scenario: Path, calls: int = 1, concurrent: int = 1, rat
 
 
 class Phone:
-    """A SIPp UAS answering every call after `answer_after` ms, on its own port."""
+    """A SIPp UAS answering every call after `answer_after` ms, on its own port; with `audio`
+    (raw A-law, see `tone`) it talks, in a loop, once the call is up."""
 
     def __init__(self, workdir: Path, user: str, port: int | None = None, answer_after: int = 500,
-                 calls: int = 1000, bye_timeout: int = 120000, hangup_after: int = 0):
+                 calls: int = 1000, bye_timeout: int = 120000, hangup_after: int = 0, audio: Path | None = None):
         workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.workdir = workdir
         scenario = workdir / f"phone-{user}.xml"
         scenario.write_text(_env.get_template("phone.xml.j2").render(
-            user=user, answer_after=answer_after, bye_timeout=bye_timeout, hangup_after=hangup_after))
+            user=user, answer_after=answer_after, bye_timeout=bye_timeout, hangup_after=hangup_after,
+            audio=audio))
         self.proc = subprocess.Popen(
             [sipp_binary(), "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(self.port), "-m", str(calls),
              *_rtp_range(50), "-aa", "-nostdin", "-trace_err", "-trace_stat", "-fd", "1"],

@@ -5,11 +5,12 @@ import time
 from datetime import datetime
 from typing import Callable
 
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from db import store
-from db.models import Call, Callback, Ticket
+from db.models import Call, Callback, Recording, Ticket
 from tongdai.config import Site
 
 
@@ -57,3 +58,18 @@ def seed_callback(site, number: str) -> int:
         s.add(cb)
         s.flush()
         return cb.id
+
+
+def recordings_of(site: Site, code: str, timeout: float = 20) -> list[Recording]:
+    """The ticket's recordings, once the engine has stored at least one (or `timeout` passed)."""
+    db = store.connect(site.paths.database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with Session(db) as s:
+                rows = list(s.scalars(select(Recording).join(Ticket).where(Ticket.code == code)).all())
+            if rows or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.3)
+    finally:
+        db.dispose()
