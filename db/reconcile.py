@@ -41,6 +41,7 @@ class CallRecord:
     apps: list[str] = field(default_factory=list)
     disposition: str = ""
     queue: list[tuple[str, str, str, list[str]]] = field(default_factory=list)  # queue_log: queue, agent, event, data
+    dials: list[tuple[str, str]] = field(default_factory=list)  # Dial over the trunk: (number, CDR disposition)
 
 
 def _time(text: str) -> datetime | None:
@@ -78,6 +79,10 @@ def cdr_calls(lines: list[str], trunk: str) -> dict[str, CallRecord]:
         c.start, c.end = min(c.start, start), max(c.end, end)
         c.answer = c.answer or _time(r["answer"])
         c.apps.append(r["lastapp"])
+        target = r["lastdata"].split(",")[0]
+        if r["lastapp"] == "Dial" and target.startswith("PJSIP/") and target.endswith(f"@{trunk}"):
+            # from a trunk call, only the emergency context dials the trunk
+            c.dials.append((target.removeprefix("PJSIP/").removesuffix(f"@{trunk}"), r["disposition"]))
         c.disposition = r["disposition"] if c.disposition != "ANSWERED" else c.disposition
     return calls
 
@@ -153,12 +158,22 @@ def _ticket(book: TicketBook, c: CallRecord) -> None:
     ticket.call(ended_at=c.end.isoformat())
 
 
+# CDR dispositions in DialStatus's words (the engine's AMI-borne outcomes use those)
+DIAL_OUTCOMES = {"ANSWERED": "ANSWER", "NO ANSWER": "NOANSWER", "BUSY": "BUSY", "FAILED": "CHANUNAVAIL",
+                 "CONGESTION": "CONGESTION"}
+
+
 def _number(data: list[str], i: int) -> int:
     return int(data[i]) if len(data) > i and data[i].isdigit() else 0
 
 
 def _queue_facts(ticket: TicketHandle, c: CallRecord) -> None:
-    """What app_queue's queue_log says of the call: joined, answered by, abandoned."""
+    """What app_queue's queue_log says of the call: joined, answered by, abandoned; and the
+    emergency service the fallback put the caller through to, with its answer (from CDR)."""
+    for number, disposition in c.dials:
+        ticket.update(kind="emergency", service=number, priority=1)
+        ticket.event("emergency", step="ended", service=number, outcome=DIAL_OUTCOMES.get(disposition, disposition),
+                     source="cdr")
     for queue, agent, event, data in c.queue:
         if event == "ENTERQUEUE":
             ticket.update(queue=queue, kind="operator" if queue == "operator" else None)
