@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from asterisk_conf import Layout, render
@@ -27,12 +28,16 @@ def render_site(site: Site, out: Path | None = None) -> Layout:
     return layout
 
 
-def first_admin(site: Site) -> str:
-    """The generated first admin password, while it is still the one in the secrets file."""
-    return load_or_create(site.paths.secrets, ["console_admin"])["console_admin"]
+def first_admin(site: Site) -> str | None:
+    """The first admin password when this run generates it (a fresh install), else None: it is
+    shown once, on the terminal, and never again (nor written to any log)."""
+    secrets_file = site.paths.secrets
+    if secrets_file.exists() and "console_admin" in tomllib.loads(secrets_file.read_text(encoding="utf-8")):
+        return None
+    return load_or_create(secrets_file, ["console_admin"])["console_admin"]
 
 
-def banner(site: Site, p: pbx.Pbx, layout: Layout) -> str:
+def banner(site: Site, p: pbx.Pbx, layout: Layout, admin_password: str | None = None) -> str:
     sip = f"{site.ports.bind}:{site.ports.sip}"
     agents, sups = site.agents.extensions, site.supervisors.extensions
     lines = [
@@ -50,7 +55,9 @@ def banner(site: Site, p: pbx.Pbx, layout: Layout) -> str:
               f"  AMI {site.ports.bind}:{site.ports.ami} (user tongdai), FastAGI 127.0.0.1:{site.ports.agi}",
               f"  Logs: {layout.log}; CLI: tongdai pbx cli"]
     host = "127.0.0.1" if site.ports.bind in ("0.0.0.0", "::") else site.ports.bind
-    lines.append(f"  Console: http://{host}:{site.ports.web}/ (first login: admin / {first_admin(site)};"
+    first = (f"first login: admin / {admin_password}; shown this once" if admin_password else
+             f"the first admin password is key console_admin in {site.paths.secrets}")
+    lines.append(f"  Console: http://{host}:{site.ports.web}/ ({first};"
                  f" `tongdai users passwd admin` changes it, `tongdai users add` adds staff)")
     return "\n".join(lines)
 
@@ -60,12 +67,13 @@ async def _run(site: Site, p: pbx.Pbx, layout: Layout) -> int:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    admin_password = first_admin(site)  # before the engine creates the first admin with it
     engine = Engine(site)
     await engine.start()
     proc = None
     try:
         proc = await asyncio.to_thread(pbx.start, p, layout)
-        print(banner(site, p, layout), flush=True)
+        print(banner(site, p, layout, admin_password), flush=True)
         print(f"tongdai ready: calls to {site.hotline} are accepted (Ctrl-C stops Asterisk and the engine)",
               flush=True)
         died = asyncio.create_task(asyncio.to_thread(proc.wait))

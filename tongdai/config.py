@@ -17,7 +17,7 @@ import holidays as holidays_lib
 from tongdai.reader import ConfigError, Table, between, matches
 from tongdai.settings import (  # noqa: F401 (other modules take the types from here)
     ROOT, CallbackSettings, Emergency, Holidays, Paths, PbxSettings, Ports, Queue, ReportField, Seats,
-    SecuritySettings, Site, Trunk)
+    SecuritySettings, Site, Trunk, WebSettings)
 
 DEMO_SITE = ROOT / "sites" / "demo.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -241,8 +241,14 @@ def site_from_dict(path: Path, data: dict) -> Site:
                                 sec.get("window_s", int, 300, between(1, 86400)),
                                 sec.get("ban_minutes", int, 60, between(1, 10080)), tuple(allow))
     sec.done()
+
+    w = top.table("web")
+    web = WebSettings(w.get("behind_tls_proxy", bool, False),
+                      w.get("proxy", str, "127.0.0.1", lambda v: None if re.fullmatch(r"[0-9.:a-fA-F]+", v) else
+                            "must be the TLS proxy's IP address"))
+    w.done()
     top.done()
     return Site(file=path, name=name, province=province, hotline=hotline, timezone=timezone, trunk=trunk,
                 agents=agents, supervisors=supervisors, hours=hours, holidays=hol, fields=fields, queues=queues,
                 emergency=emergency, ports=ports, paths=paths, pbx=pbx, ivr_file=ivr_file, menu_retries=retries,
-                retention_days=retention, callbacks=callbacks, security=security)
+                retention_days=retention, callbacks=callbacks, security=security, web=web)

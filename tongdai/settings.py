@@ -108,6 +108,12 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    behind_tls_proxy: bool = False  # the console is reached through a TLS proxy: cookies are Secure
+    proxy: str = "127.0.0.1"  # the one address whose X-Forwarded-Proto is believed
+
+
+@dataclass(frozen=True)
 class Site:
     file: Path
     name: str
@@ -130,6 +136,7 @@ class Site:
     retention_days: int = 365
     callbacks: CallbackSettings = CallbackSettings(3, 30, (450, 1200), 30)
     security: SecuritySettings = SecuritySettings()
+    web: WebSettings = WebSettings()
 
     def queue_for(self, field: str) -> str:
         """The queue that takes reports of `field` (the operator's when none names it)."""

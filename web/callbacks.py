@@ -15,7 +15,7 @@ from acd.desk import DeskError
 from db.models import Recording, Ticket
 from db.writer import utcnow
 from web.context import USER, console
-from web.guard import allow, body, fail
+from web.guard import allow, body, fail, ident
 
 log = logging.getLogger("tongdai.web")
 WORKERS = ("callback",)  # callback workers are agents: their account carries the agent number
@@ -36,10 +36,7 @@ def _listing(db: Engine) -> list[dict]:
 
 
 def _id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["id"])
-    except ValueError:
-        raise fail(400, "callback id: a number") from None
+    return ident(request, what="callback id")
 
 
 def _worker(request: web.Request) -> str:

@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections import defaultdict, deque
+from urllib.parse import parse_qsl, quote
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +25,7 @@ log = logging.getLogger("tongdai.web")
 SESSION_COOKIE = "td_session"
 PUBLIC = ("/login", "/static/", "/healthz", "/api/openapi.json")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+BODY = web.RequestKey("body", dict)  # the parsed body, read once
 
 
 def fail(status: int, message: str, **extra) -> web.HTTPException:
@@ -52,58 +54,106 @@ def allow(*roles: str):
     return wrap
 
 
+MAX_ID = 2**63 - 1  # ids are SQL BIGINTs: anything past that is a bad request, not a crash
+
+
 class RateLimiter:
-    """At most `limit` failed logins per key (address, username) in `window` seconds."""
+    """At most `limit` login attempts per key in `window` seconds, counted *before* the password
+    is checked, so a concurrent burst counts in full. Keys carry their own limits: the caller
+    passes (key, limit) pairs, e.g. per address, per username at this address, and per username
+    from anywhere with a higher limit (a stranger elsewhere cannot lock the real user out at hers)."""
 
     def __init__(self, limit: int = 5, window: float = 300):
         self.limit, self.window = limit, window
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.attempts: dict[str, deque[float]] = defaultdict(deque)
 
-    def retry_after(self, *keys: str) -> int:
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self.attempts[key]
+        while q and q[0] < now - self.window:
+            q.popleft()
+        return q
+
+    def reserve(self, *keys: tuple[str, int]) -> tuple[int, float | None]:
+        """Count one attempt on every key, or none when one is over its limit: returns (seconds to
+        wait, 0 when allowed; the reservation's stamp, to release on success)."""
         now = time.monotonic()
         worst = 0.0
-        for key in keys:
-            q = self.failures.get(key)
-            while q and q[0] < now - self.window:
-                q.popleft()
-            if q and len(q) >= self.limit:
+        for key, limit in keys:
+            q = self._recent(key, now)
+            if len(q) >= limit:
                 worst = max(worst, q[0] + self.window - now)
-        return int(worst) + 1 if worst else 0
+        if worst:
+            return int(worst) + 1, None
+        for key, _ in keys:
+            self.attempts[key].append(now)
+        return 0, now
 
-    def failed(self, *keys: str) -> None:
+    def succeeded(self, stamp: float, *keys: str) -> None:
+        """A right password: its reservation is no failure, and these keys start afresh."""
         for key in keys:
-            self.failures[key].append(time.monotonic())
+            self.attempts.pop(key, None)
+        for q in self.attempts.values():
+            try:
+                q.remove(stamp)
+            except ValueError:
+                pass  # that key has moved on
 
-    def succeeded(self, username_key: str) -> None:
-        self.failures.pop(username_key, None)
+
+def ident(request: web.Request, name: str = "id", what: str = "id") -> int:
+    """A path id as a bounded positive integer, or 400."""
+    text = request.match_info[name]
+    if not text.isdigit() or len(text) > 19 or not 0 < int(text) <= MAX_ID:
+        raise fail(400, f"{what}: a positive whole number")
+    return int(text)
 
 
 async def body(request: web.Request, limit: int = 64 * 1024) -> dict:
-    """The request's JSON object, or a clear 4xx."""
+    """The request's JSON object, or a clear 4xx. The limit holds for chunked bodies too.
+    Read once: the CSRF check and the handler see the same parsed body."""
+    if BODY in request:
+        return dict(request[BODY])
     if request.content_length and request.content_length > limit:
+        raise fail(413, f"request body over {limit} bytes")
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
         raise fail(413, f"request body over {limit} bytes")
     if request.content_type == "application/json":
         try:
-            data = json.loads(await request.text() or "{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = json.loads(raw.decode("utf-8") or "{}")
+        except (ValueError, UnicodeDecodeError):  # also a number past Python's 4300 digits
             raise fail(400, "body is not valid JSON") from None
+    elif request.content_type in ("application/x-www-form-urlencoded", ""):
+        try:
+            data = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise fail(400, "form is not UTF-8") from None
     else:
-        data = dict(await request.post())
+        raise fail(400, "send JSON (application/json) or a form (application/x-www-form-urlencoded)")
     if not isinstance(data, dict):
         raise fail(400, "body must be a JSON object")
-    return data
+    request[BODY] = data
+    return dict(data)
 
 
-@web.middleware
-async def headers(request: web.Request, handler):
-    response = await handler(request)
+def _secure(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.setdefault("Content-Security-Policy",
                                 "default-src 'self'; img-src 'self' data:; media-src 'self'; frame-ancestors 'none'")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.path.startswith("/api/"):
+    if not request.path.startswith("/static/"):  # API answers and pages carry people's data
         response.headers.setdefault("Cache-Control", "no-store")
+
+
+@web.middleware
+async def headers(request: web.Request, handler):
+    """Every answer carries the security headers: errors and redirects (raised) as well."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as e:
+        _secure(request, e)
+        raise
+    _secure(request, response)
     return response
 
 
@@ -130,11 +180,11 @@ async def session(request: web.Request, handler):
     if found is None and not path.startswith(PUBLIC):
         if path.startswith(("/api/", "/ws")):
             raise fail(401, "log in first")
-        raise web.HTTPFound(f"/login?next={path}")
+        raise web.HTTPFound(f"/login?next={quote(request.path_qs, safe='/')}")
     if request.method not in SAFE_METHODS and found is not None and path != "/login":
         sent = request.headers.get("X-CSRF-Token", "")
         if not sent and request.content_type == "application/x-www-form-urlencoded":
-            sent = str((await request.post()).get("csrf", ""))
+            sent = str((await body(request)).get("csrf", ""))
         if not hmac.compare_digest(sent.encode(), request[CSRF].encode()):
             raise fail(403, "CSRF token missing or wrong: reload the page")
     return await handler(request)

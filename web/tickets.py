@@ -20,7 +20,7 @@ from db.models import CASE_STATUSES, TICKET_STATUSES, Call, Callback, Recording,
 from db.writer import utcnow
 from web.accounts import UserView
 from web.context import USER, console
-from web.guard import allow, body, fail
+from web.guard import allow, body, fail, ident
 
 READERS = ("agent", "supervisor", "callback", "leader")
 EDITORS = ("agent", "supervisor", "callback")
@@ -62,10 +62,10 @@ def search(db: Engine, tz: str, user: UserView, q: dict) -> list[dict]:
         stmt = stmt.where(Ticket.created_at >= day_bounds(_day(q["from"], "from"), tz)[0])
     if q.get("to"):
         stmt = stmt.where(Ticket.created_at < day_bounds(_day(q["to"], "to"), tz)[1])
-    try:
-        limit = min(int(q.get("limit", 100)), 1000)
-    except ValueError:
-        raise fail(400, "limit: a number") from None
+    text = str(q.get("limit", "100"))
+    if not text.isdigit():
+        raise fail(400, "limit: a whole number (1 to 1000)")
+    limit = 1000 if len(text) > 4 else min(max(int(text), 1), 1000)
     with Session(db) as s:
         rows = s.execute(stmt.limit(limit)).all()
     return [{"code": t.code, "created_at": t.created_at.isoformat() + "Z", "caller_number": c.caller_number if c else None,
@@ -91,16 +91,25 @@ def load(db: Engine, user: UserView, code: str) -> dict:
         out["callbacks"] = [{"id": c.id, "state": c.state, "outcome": c.outcome, "attempts": c.attempts,
                              "due_at": c.due_at.isoformat() + "Z", "claimed_by": c.claimed_by}
                             for c in s.scalars(select(Callback).where(Callback.ticket_id == t.id))]
-        earlier = []
-        if t.call and t.call.caller_number:
-            earlier = s.execute(select(Ticket.code, Ticket.created_at, Ticket.field, Ticket.status, Ticket.summary)
-                                .join(Call).where(Call.caller_number == t.call.caller_number, Ticket.id != t.id)
-                                .order_by(Ticket.id.desc()).limit(10)).all()
-        out["earlier"] = [{"code": e.code, "created_at": e.created_at.isoformat() + "Z", "field": e.field,
-                           "status": e.status, "summary": (e.summary or "")[:120]} for e in earlier]
+        out["earlier"] = _earlier(s, user, t)
         out["notes"] = [{"at": e["at"], **(e["detail"] or {})} for e in out["events"] if e["kind"] == "note"]
     out["can_edit"] = user.role in EDITORS + ("admin",)
     return out
+
+
+def _earlier(s: Session, user: UserView, t: Ticket) -> list[dict]:
+    """The caller's other tickets: code, date, field, status for all; the summary only of those the
+    viewer may open themselves (an agent sees another agent's ticket exists, not what it says)."""
+    if not (t.call and t.call.caller_number):
+        return []
+    rows = s.execute(select(Ticket.id, Ticket.code, Ticket.created_at, Ticket.field, Ticket.status, Ticket.summary)
+                     .join(Call).where(Call.caller_number == t.call.caller_number, Ticket.id != t.id)
+                     .order_by(Ticket.id.desc()).limit(10)).all()
+    where = scope(user)
+    mine = {r.id for r in rows} if where is None else set(
+        s.scalars(select(Ticket.id).where(Ticket.id.in_([r.id for r in rows]), where)))
+    return [{"code": e.code, "created_at": e.created_at.isoformat() + "Z", "field": e.field, "status": e.status,
+             **({"summary": (e.summary or "")[:120]} if e.id in mine else {})} for e in rows]
 
 
 def _changes(data: dict, fields: set[str]) -> dict:
@@ -198,10 +207,7 @@ def _recording(db: Engine, user: UserView, rec_id: int) -> tuple[Recording, str]
 @allow(*READERS)
 async def play_recording(request: web.Request) -> web.StreamResponse:
     c, user = console(request), request[USER]
-    try:
-        rec_id = int(request.match_info["id"])
-    except ValueError:
-        raise fail(400, "recording id: a number") from None
+    rec_id = ident(request, what="recording id")
     rec, code = await asyncio.to_thread(_recording, c.db, user, rec_id)
     path = c.site.paths.recordings / rec.path
     if rec.status == "purged" or not path.is_file():

@@ -83,8 +83,8 @@ def add_ticket(db, recordings: Path, code: str, agent: str | None, number: str =
 class ServedConsole:
     """The console app in this process on a free loopback port, over a seeded database."""
 
-    def __init__(self, tmp_path: Path):
-        self.site = make_site(tmp_path)
+    def __init__(self, tmp_path: Path, **site_changes: dict):
+        self.site = make_site(tmp_path, **site_changes)
         self.db = store.connect(self.site.paths.database_url)
         store.migrate(self.db)
         add_users(self.db)
