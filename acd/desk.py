@@ -123,9 +123,18 @@ class AgentDesk:
             if reply.get("Response") != "Success" and "Already there" not in reply.get("Message", ""):
                 raise DeskError(f"QueueAdd {queue} {seat}: {reply.get('Message')}")
 
+    def is_phone(self, seat: str) -> bool:
+        """One of the site's agent or supervisor phones (never the trunk or anything else)."""
+        return seat in {f"PJSIP/agent{e}" for e in self.site.agents.extensions} or self.is_supervisor_seat(seat)
+
+    def is_supervisor_seat(self, seat: str) -> bool:
+        return seat in {f"PJSIP/supervisor{e}" for e in self.site.supervisors.extensions}
+
     async def login(self, extension: str, seat: str | None = None) -> AgentInfo:
         agent = await self.agent(extension)
         seat = seat or f"PJSIP/agent{extension}"
+        if not self.is_phone(seat):
+            raise DeskError(f"{seat} is not a phone of this site: agents log in at agent or supervisor seats only")
         if agent.seat and agent.seat != seat:
             await self.logout(extension)
         await asyncio.to_thread(self._set, extension, seat=seat, logged_in_at=utcnow(), paused=False,

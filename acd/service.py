@@ -124,6 +124,8 @@ class Acd:
 
     async def on_event(self, e: Frame) -> None:
         name = e.get("Event", "")
+        if name == "UserEvent" and e.get("UserEvent") == "TongdaiRefused":
+            self._refused_code(e)
         if name == "ChanSpyStop":  # close the audit row of a listen/whisper/barge started from the CLI
             spyer = endpoint(e.get("SpyerChannel", "")).removeprefix("PJSIP/")
             self.book.audit_end_by(spyer, ("listen", "whisper", "barge"))
@@ -149,6 +151,25 @@ class Acd:
         elif name == "AgentConnect":
             hold = float(e.get("HoldTime", "0") or 0)
             self.holdtime[queue] = (self.holdtime.get(queue, hold) * 3 + hold) / 4  # as app_queue smooths it
+
+    async def live_channel(self, channel: str, uniqueid: str) -> bool:
+        """A FastAGI session's claim checked with Asterisk: this channel exists and has this uniqueid.
+        Without AMI (not yet connected, Asterisk restarting) the answer is no: the fallback serves."""
+        if not channel or not uniqueid:
+            return False
+        try:
+            await asyncio.wait_for(self.ami.connected.wait(), 5)
+            reply = await self.ami.action("Getvar", Channel=channel, Variable="UNIQUEID", timeout=5)
+        except (AmiError, OSError, asyncio.TimeoutError):
+            return False
+        return reply.get("Response") == "Success" and reply.get("Value") == uniqueid
+
+    def _refused_code(self, e: Frame) -> None:
+        """An agent phone dialled a supervisor code: its dialplan refused it; audited here."""
+        mode = {"1": "listen", "2": "whisper", "3": "barge"}.get(e.get("Mode", ""), "spy")  # *21, *22, *23
+        self.book.audit(e.get("Seat", "").removeprefix("PJSIP/"), mode, target=e.get("Agent"),
+                        call=e.get("Uniqueid"), via="phone", refused="not a supervisor seat")
+        log.warning("supervisor code from %s refused by the dialplan", e.get("Seat"))
 
     def queue_info(self, queue: str) -> tuple[int, int, int]:
         """(callers waiting now, expected wait in seconds, agents able to answer) for the IVR."""

@@ -16,13 +16,17 @@ from ivr.call import Call
 
 log = logging.getLogger("tongdai.agi")
 Route = Callable[[Call], Awaitable[None]]
+# Does this session belong to a live channel of our Asterisk? (channel name and uniqueid given)
+Verify = Callable[[str, str], Awaitable[bool]]
 
 
 class FastAgiServer:
-    def __init__(self, routes: dict[str, Route], sounds: Path, host: str = "127.0.0.1", port: int = 4573):
-        self.routes, self.sounds, self.host, self.port = routes, sounds, host, port
+    def __init__(self, routes: dict[str, Route], sounds: Path, host: str = "127.0.0.1", port: int = 4573,
+                 verify: Verify | None = None):
+        self.routes, self.sounds, self.host, self.port, self.verify = routes, sounds, host, port, verify
         self.active = 0
         self.served = 0
+        self.refused = 0
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -42,6 +46,13 @@ class FastAgiServer:
             env = await read_environment(reader)
         except BadHeader as e:  # a TCP health check, a port scan, a stuck client
             log.info("closing a FastAGI connection without a session: %s", e)
+            writer.close()
+            return
+        if self.verify and not await self.verify(env["channel"], env.uniqueid):
+            # anyone local can open this port: a session must be a channel Asterisk really has
+            self.refused += 1
+            log.warning("FastAGI session refused: no live channel %r with uniqueid %r (peer %s)",
+                        env["channel"], env.uniqueid, writer.get_extra_info("peername"))
             writer.close()
             return
         self.active += 1

@@ -56,7 +56,7 @@ _MENU_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")  # also a dialplan context n
 # prompts the engine and the dialplan play besides the menus' own
 SYSTEM_PROMPTS = ("welcome", "closed", "invalid", "sorry-busy", "goodbye", "ticket-number", "fallback-menu",
                   "transferring", "please-hold", *(f"emergency-{s}-guide" for s in SERVICES),
-                  "agent-logged-in", "agent-logged-out", "agent-paused", "agent-ready", "agent-error",
+                  "agent-logged-in", "agent-enter-pin", "agent-logged-out", "agent-paused", "agent-ready", "agent-error",
                   "queue-position", "queue-wait", "minutes", "leave-message", "enter-number", "confirm-number",
                   "callback-scheduled", "offer-callback", "emergency-operator")
 

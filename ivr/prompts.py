@@ -64,7 +64,7 @@ def synthesize(text: str, lang: str, out: Path) -> None:
         part = out.with_name(out.stem + ".part.wav")
         subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(part)],
                        check=True, capture_output=True, timeout=60)
-        part.chmod(0o644)
+        part.chmod(0o640)  # Asterisk reads it through its group (tongdai.pbx.prepare)
         part.replace(out)
 
 
@@ -81,8 +81,4 @@ def ensure(site: Site, tree: MenuTree | None = None) -> list[Path]:
                 synthesize(text, lang, wav)
                 note.write_text(text, encoding="utf-8")
                 written.append(wav)
-    for d in site.paths.sounds.rglob("*"):
-        if d.is_dir():
-            d.chmod(0o755)
-    site.paths.sounds.chmod(0o755)
     return written

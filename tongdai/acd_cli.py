@@ -155,7 +155,7 @@ def add_parsers(sub) -> None:
     add = a.add_parser("add", help="a new agent (person)")
     add.add_argument("agent", help="agent number, e.g. 120")
     add.add_argument("--name", required=True)
-    add.add_argument("--pin", required=True, help="4-8 digits, dialled as *11+PIN")
+    add.add_argument("--pin", required=True, help="4-8 digits, keyed in after dialling *11")
     add.add_argument("--skills", default="", help="queue=penalty,... (default: every queue, penalty 0)")
     login = a.add_parser("login")
     login.add_argument("agent")

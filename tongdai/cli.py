@@ -171,6 +171,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o027)  # the database, recordings, exports and logs tongdai writes: no world access
     args = parser().parse_args(argv)
     logs.setup(os.environ.get("TONGDAI_LOG", "INFO" if args.command in ("run", "engine") else "WARNING"))
     try:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from acd import phones
 from acd.autodial import AutoDialer
+from acd.pin_guard import PinGuard
 from acd.security import SecurityWatch
 from acd.service import Acd
 from agi_scripts.server import FastAgiServer
@@ -35,9 +36,9 @@ class Engine:
         self.acd = Acd(site, self.db, self.tickets)
         ctx = flows.Context(site, self.tree, self.tickets, functools.partial(hours.now, site), self.acd.queue_info)
         routes = {"ivr": functools.partial(flows.hotline, ctx),
-                  "agent": functools.partial(phones.agent_codes, self.acd.desk),
+                  "agent": functools.partial(phones.agent_codes, self.acd.desk, PinGuard(), self.tickets),
                   "supervisor": functools.partial(phones.supervisor_codes, self.acd.desk, self.tickets)}
-        self.agi = FastAgiServer(routes, site.paths.sounds, "127.0.0.1", site.ports.agi)
+        self.agi = FastAgiServer(routes, site.paths.sounds, "127.0.0.1", site.ports.agi, self.acd.live_channel)
         self.recordings = RecordingWatcher(site, self.db, self.tickets)
         self.autodial = AutoDialer(site, self.acd)
         self.security = SecurityWatch(site, self.tickets)

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Callable
 
 from asterisk_conf import Layout
+from tongdai import daemon_user
 from tongdai.config import Site
 
 MIRROR = "http://deb.debian.org/debian"
 PACKAGES = ("asterisk", "asterisk-core-sounds-en-wav", "asterisk-moh-opsound-wav")
 READY = ".tongdai-ready"
 PIDFILE = "tongdai-asterisk.pid"
+UMASK = 0o027  # Asterisk's files (recordings, voicemail, CDR, logs): no world access
 
 
 class PbxError(RuntimeError):
@@ -46,10 +48,12 @@ class Pbx:
             cmd += ["-U", "asterisk", "-G", "asterisk"]
         if self.root is None:
             return cmd
-        steps = ["set -e"]
+        # mount points inside the chroot are traversable (umask 022), whatever the host folders' modes
+        steps = ["set -e", "umask 022"]
         for path in _outermost([layout.conf, layout.spool, layout.recordings, layout.prompts]):
             inside = shlex.quote(f"{self.root}{path}")
             steps.append(f"mkdir -p {inside} && mount --bind {shlex.quote(str(path))} {inside}")
+        steps.append(f"umask {UMASK:03o}")
         steps.append(f"exec chroot {shlex.quote(str(self.root))} {shlex.join(cmd)}")
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "; ".join(steps)]
 
@@ -128,6 +132,7 @@ def install(site: Site, say: Say = print) -> Pbx:
     try:
         pbx = locate(site)
         say(f"Asterisk {pbx.version} already available ({pbx.root or pbx.binary})")
+        _own_user(pbx, say)
         return pbx
     except PbxError:
         pass
@@ -165,28 +170,57 @@ def install(site: Site, say: Say = print) -> Pbx:
     shutil.rmtree(root, ignore_errors=True)
     partial.rename(root)
     say(f"Asterisk {version} installed in {root} in {time.monotonic() - started:.0f} s")
-    return Pbx("/usr/sbin/asterisk", version, root)
+    pbx = Pbx("/usr/sbin/asterisk", version, root)
+    _own_user(pbx, say)
+    return pbx
+
+
+def _own_user(pbx: Pbx, say: Say = print) -> None:
+    """As root with the chroot: Asterisk runs as the host's dedicated tongdai-asterisk user."""
+    if pbx.root is None or os.geteuid() != 0:
+        return
+    before = daemon_user.chroot_ids(pbx.root)
+    try:
+        uid, gid = daemon_user.share_with_chroot(pbx.root)
+    except daemon_user.DaemonUserError as e:
+        raise PbxError(str(e)) from None
+    if before != (uid, gid):
+        say(f"Asterisk runs as host user {daemon_user.DAEMON_USER} (uid {uid}, gid {gid}; was uid {before[0] if before else '?'})")
 
 
 def prepare(pbx: Pbx, layout: Layout) -> None:
-    """Let the daemon user read the config and write its directories."""
+    """Let the daemon user read the config, prompts and stored recordings (they stay tongdai's) and
+    write its own directories, and nobody else: folders are 2750 (new files keep its group, so
+    the engine's stored voicemail stays playable for callbacks), files 0640. Folders tongdai did not create are never changed: a
+    system Asterisk that cannot reach its folders is an error that names the folder."""
     ids = pbx.daemon_ids() if os.geteuid() == 0 else None
     for d in layout.writable():
         d.mkdir(parents=True, exist_ok=True)
     if not ids:
         return
-    uid, gid = ids
-    for d in (layout.conf, *layout.writable()):
-        os.chown(d, uid, gid)
-        for child in d.rglob("*"):
-            os.chown(child, uid, gid, follow_symlinks=False)
-    for d in (layout.prompts, *layout.writable(), layout.conf):  # parents must be traversable
-        for parent in d.parents:
-            if parent == Path("/"):
-                break
-            mode = parent.stat().st_mode
-            if not mode & 0o001:
-                parent.chmod(mode | 0o005)
+    _own_user(pbx)
+    uid, gid = pbx.daemon_ids() or ids
+    for d in (layout.conf, layout.prompts, layout.recordings):  # read by Asterisk, written by tongdai only
+        _hand_over(d, os.geteuid(), gid)
+    for d in layout.writable():
+        if d != layout.recordings:
+            _hand_over(d, uid, gid)
+    if pbx.root is None:  # chrooted, Asterisk reaches its folders through bind mounts
+        for d in (layout.prompts, *layout.writable(), layout.conf):
+            blocked = [p for p in d.parents if p != Path("/") and not p.stat().st_mode & 0o001
+                       and p.stat().st_uid != uid]
+            if blocked:
+                raise PbxError(f"Asterisk (user asterisk) cannot reach {d}: {blocked[-1]} is closed to other users; "
+                               f"move the site's data folder, or open {blocked[-1]} yourself")
+
+
+def _hand_over(top: Path, uid: int, gid: int) -> None:
+    for path in (top, *top.rglob("*")):
+        os.chown(path, uid, gid, follow_symlinks=False)
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode
+        path.chmod(0o2750 if path.is_dir() else (mode & 0o750) | 0o640)
 
 
 def start(pbx: Pbx, layout: Layout, log: Path | None = None, timeout: float = 60) -> subprocess.Popen:
@@ -194,11 +228,15 @@ def start(pbx: Pbx, layout: Layout, log: Path | None = None, timeout: float = 60
     prepare(pbx, layout)
     for stale in (layout.run / "asterisk.ctl", layout.run / "asterisk.pid"):
         stale.unlink(missing_ok=True)
-    out = open(log or layout.log / "console.log", "ab")
+    console = log or layout.log / "console.log"
+    out = open(os.open(console, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640), "ab")
+    os.chmod(console, 0o640)  # whoever starts it (a shell with umask 022): no world access
     proc = subprocess.Popen(pbx.argv(layout, "-f", "-n", run_as_daemon_user=True), stdin=subprocess.DEVNULL,
-                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, umask=UMASK)
     out.close()
-    (layout.run / PIDFILE).write_text(f"{proc.pid}\n")
+    pidfile = layout.run / PIDFILE
+    pidfile.write_text(f"{proc.pid}\n")
+    pidfile.chmod(0o640)
     deadline = time.monotonic() + timeout
     while not (layout.run / "asterisk.ctl").exists():
         if proc.poll() is not None or time.monotonic() > deadline:

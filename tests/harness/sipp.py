@@ -75,6 +75,15 @@ def write_citizen(workdir: Path, steps: list[tuple[str, object]], end: str = "by
     return path
 
 
+def write_seat_call(workdir: Path, user: str, password: str, steps: list[tuple[str, object]], end: str = "bye",
+                    bye_timeout: int = 30000, name: str | None = None) -> Path:
+    """A seat phone dialling with digest auth (feature codes): steps as for `write_citizen`."""
+    path = workdir / f"{name or 'seat-' + user}.xml"
+    path.write_text(_env.get_template("seat_call.xml.j2").render(user=user, password=password, steps=steps, end=end,
+                                                                  bye_timeout=bye_timeout))
+    return path
+
+
 def _stats(workdir: Path, stem: str = "") -> tuple[int, int]:
     files = sorted(workdir.glob(f"{stem}*_.csv"), key=lambda p: p.stat().st_mtime)
     if not files:
