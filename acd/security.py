@@ -5,12 +5,17 @@ fails `ban_after` times within `window_s` is banned for `ban_minutes`: its packe
 port are dropped by nftables, in the engine's own table (`inet tongdai_<sip port>`, a set with
 element timeouts, so bans lift by themselves; the table goes when the engine stops). Loopback
 and the trunk's address are never banned. Without nft or root the ban is reported, not enforced.
+
+The same table keeps the FastAGI port to Asterisk's user (and the engine's own): a local
+process of any other user cannot open a session at all (`meta skuid`). A session that does
+connect must still name a live channel (checked over AMI by the engine).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import pwd
 import shutil
 import subprocess
 import time
@@ -18,10 +23,23 @@ from collections import defaultdict, deque
 
 from acd.frames import Frame
 from db.writer import TicketBook
+from tongdai import daemon_user
 from tongdai.config import Site
 
 log = logging.getLogger("tongdai.security")
 FAILURES = {"InvalidPassword", "ChallengeResponseFailed", "InvalidAccountID", "FailedACL", "RequestNotAllowed"}
+
+
+def agi_users() -> set[int]:
+    """Who may open a FastAGI session: Asterisk's user (tongdai-asterisk, or a system Asterisk's
+    `asterisk`) and the engine's own user."""
+    uids = {os.geteuid()}
+    for name in (daemon_user.DAEMON_USER, "asterisk"):
+        try:
+            uids.add(pwd.getpwnam(name).pw_uid)
+        except KeyError:
+            pass  # not on this host
+    return uids
 
 
 def address(remote: str) -> str:
@@ -53,11 +71,16 @@ class SecurityWatch:
         if not self.enforce:
             log.warning("SIP bans are reported but not enforced (needs root and nft)")
             return
-        port = self.site.ports.sip
+        port, agi = self.site.ports.sip, self.site.ports.agi
+        uids = ", ".join(str(u) for u in sorted(agi_users()))
         self.enforce = self._nft(
             f"table inet {self.table} {{\n set banned {{ type ipv4_addr; flags timeout; }}\n"
             f" chain input {{ type filter hook input priority -10; policy accept;\n"
-            f"  ip saddr @banned udp dport {port} drop\n  ip saddr @banned tcp dport {port} drop\n }}\n}}\n")
+            f"  ip saddr @banned udp dport {port} drop\n  ip saddr @banned tcp dport {port} drop\n }}\n"
+            f" chain output {{ type filter hook output priority -10; policy accept;\n"
+            f"  tcp dport {agi} meta skuid != {{ {uids} }} reject with tcp reset\n }}\n}}\n")
+        if self.enforce:
+            log.info("FastAGI port %d open to uid(s) %s only", agi, uids)
 
     def close(self) -> None:
         if self.enforce:

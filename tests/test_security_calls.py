@@ -154,3 +154,14 @@ def test_no_world_readable_citizen_data_and_no_pin_anywhere(tmp_path):
     assert "*11" in cdr  # the login call is in the CDR, without its PIN
     assert subprocess.run(["grep", "-r", pin, str(own.layout.log)], capture_output=True).returncode == 1
     assert os.stat(site.paths.secrets).st_mode & 0o077 == 0
+
+
+def test_fastagi_port_is_closed_to_other_local_users(real_pbx, engine):
+    """nftables (`meta skuid`): only Asterisk's user and the engine's may connect at all."""
+    engine.wait_log("FastAGI port")
+    probe = f"exec 3<>/dev/tcp/127.0.0.1/{real_pbx.site.ports.agi}"  # bash opens a TCP connection
+    nobody = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash", "-c", probe],
+                            capture_output=True, text=True, timeout=30)
+    assert nobody.returncode != 0 and "refused" in nobody.stderr.lower(), nobody.stderr
+    me = subprocess.run(["/bin/bash", "-c", probe], capture_output=True, text=True, timeout=30)
+    assert me.returncode == 0, me.stderr
