@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from asterisk_conf import Layout
+from tests.harness import postgres as pgmod
+from tests.harness import site as site_harness
 from tests.harness.ami import AmiTap
 from tests.harness.site import make_site
 from tongdai import pbx as pbxmod
@@ -35,8 +37,62 @@ def pytest_report_header(config):
         asterisk = f"MISSING ({e})"
     sipp = shutil.which("sipp")
     version = subprocess.run([sipp, "-v"], capture_output=True, text=True).stdout.strip().splitlines()
+    try:
+        pg = subprocess.run([str(pgmod.bin_dir() / "postgres"), "--version"], capture_output=True, text=True,
+                            timeout=30).stdout.strip()
+    except pgmod.PostgresMissing as e:
+        pg = f"MISSING ({e})"
     return [f"real PBX: {asterisk}", f"sipp: {version[0].strip() if version else 'MISSING'}",
-            f"CI={os.environ.get('CI', '')}"]
+            f"PostgreSQL: {pg}", f"CI={os.environ.get('CI', '')}"]
+
+
+# Modules whose tests touch the database: each of their tests runs on SQLite and on PostgreSQL.
+BOTH_BACKENDS = {"test_store", "test_writer", "test_flows", "test_callbacks", "test_agents", "test_reports",
+                 "test_stats", "test_web_roles", "test_web_security", "test_phones", "test_users_cli",
+                 "test_recordings", "test_postgres"}
+_server: pgmod.PostgresServer | None = None
+RAN: dict[str, int] = {"sqlite": 0, "postgresql": 0}
+
+
+def postgres_server() -> pgmod.PostgresServer:
+    """The session's PostgreSQL, started on first use; missing or broken, the test fails (never skips)."""
+    global _server
+    if _server is None:
+        try:
+            _server = pgmod.PostgresServer()
+        except (pgmod.PostgresMissing, OSError) as e:
+            pytest.fail(f"real PostgreSQL required: {e}")
+    return _server
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_BACKENDS:
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def backend(request):
+    """The database a test's sites use: SQLite in the data folder, or a fresh PostgreSQL database."""
+    name = getattr(request, "param", "sqlite")
+    RAN[name] += 1
+    if name == "postgresql":
+        server = postgres_server()
+        site_harness.new_database_url = server.new_database
+    try:
+        yield name
+    finally:
+        site_harness.new_database_url = None
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _server is not None:
+        _server.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _server is not None:
+        terminalreporter.write_line(f"PostgreSQL used: {_server.version}")
+    terminalreporter.write_line(f"tests by database backend: sqlite {RAN['sqlite']}, postgresql {RAN['postgresql']}")
 
 
 @dataclass

@@ -4,10 +4,14 @@ from __future__ import annotations
 import socket
 import tomllib
 from pathlib import Path
+from typing import Callable
 
 from tongdai.config import DEMO_SITE, Site, load_site
 
 from tests.harness.sipp import free_port
+
+# Set by the `backend` fixture while a test runs on PostgreSQL: gives each new site a fresh database.
+new_database_url: Callable[[], str] | None = None
 
 
 def _toml_value(value) -> str:
@@ -42,6 +46,8 @@ def make_site(base: Path, demo_hours: bool = False, **changes: dict) -> Site:
     data["ports"].update(sip=free_port(), ami=free_port(socket.SOCK_STREAM), agi=free_port(socket.SOCK_STREAM),
                          web=free_port(socket.SOCK_STREAM), rtp_start=rtp, rtp_end=rtp + 1999)
     data["paths"] = {"data": str(base / "data")}
+    if new_database_url is not None:
+        data["paths"]["database_url"] = new_database_url()
     data["site"]["ivr"] = str(DEMO_SITE.with_name("demo-ivr.toml"))
     data["trunk"].update(port=free_port(), channels=600)  # load tests go past a 6-E1 site's 180
     data["callbacks"].update(offer_after_s=0, auto=False)  # tests that want them turn them on
