@@ -16,6 +16,14 @@ class Base(DeclarativeBase):
     pass
 
 
+class TicketCounter(Base):
+    """The next free ticket number of a day (prefix '1022-261203-'); engines reserve blocks of it."""
+    __tablename__ = "ticket_counters"
+
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next: Mapped[int]
+
+
 class Call(Base):
     __tablename__ = "calls"
 

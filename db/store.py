@@ -41,13 +41,6 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def max_sequence(engine: Engine, prefix: str) -> int:
-    """Highest ticket number already used with `prefix` (e.g. '1022-251123-')."""
-    with Session(engine) as s:
-        code = s.scalar(select(func.max(Ticket.code)).where(Ticket.code.like(f"{prefix}%")))
-    return int(code.rsplit("-", 1)[1]) if code else 0
-
-
 def list_tickets(engine: Engine, since: datetime | None = None, field: str | None = None,
                  caller: str | None = None) -> list[Ticket]:
     q = select(Ticket).options(selectinload(Ticket.events), selectinload(Ticket.call)).order_by(Ticket.id)

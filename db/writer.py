@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from db import store
+from db.numbers import TicketNumbers
 from db.models import CASE_STATUSES, AgentState, Audit, Call, Callback, Recording, Ticket, TicketEvent
 
 log = logging.getLogger("tongdai.tickets")
@@ -78,7 +78,7 @@ class TicketBook:
         self.wake = asyncio.Event()
         self.idle = asyncio.Event()
         self.idle.set()
-        self.day, self.seq = "", 0
+        self.numbers = TicketNumbers(engine, hotline, self.tz)
         self.ids: dict[str, tuple[int, int]] = {}  # code -> (ticket id, call id), once written
         self.codes: dict[str, str] = {}  # uniqueid -> ticket code, for events that come over AMI
         self.audits: dict[str, int] = {}
@@ -96,30 +96,13 @@ class TicketBook:
             self.pending[:0] = saved
             self.spool.unlink()
             log.info("replaying %d ticket operations kept from the last run", len(saved))
-        self._set_day(datetime.now(self.tz))
-        try:
-            self.seq = max(self.seq, await asyncio.to_thread(store.max_sequence, self.engine, self._prefix()))
-        except SQLAlchemyError as e:  # the database is down: number above any count a day reaches
-            self.seq = max(self.seq, int(time.time()) % 86400 * 10)
-            log.warning("database unavailable at start (%s); ticket numbers start at %d", e, self.seq)
+        await self.numbers.start()  # the database down: numbers come from the clock until it is back
         self.task = asyncio.create_task(self._run(), name="ticket-writer")
         self._kick()
 
-    def _prefix(self) -> str:
-        return f"{self.hotline}-{self.day}-"
-
-    def _set_day(self, now: datetime) -> None:
-        day = now.strftime("%y%m%d")
-        if day != self.day:
-            self.day = day
-            self.seq = max((int(op.code.rsplit("-", 1)[1]) for op in self.pending
-                            if op.kind == "create" and op.code.startswith(self._prefix())), default=0)
-
     def open(self, uniqueid: str, caller_number: str, caller_name: str, channel: str = "", dnid: str = "",
              linkedid: str = "", language: str = "vi") -> TicketHandle:
-        self._set_day(datetime.now(self.tz))
-        self.seq += 1
-        code = f"{self._prefix()}{self.seq:04d}"
+        code = self.numbers.take(datetime.now(self.tz))
         now = utcnow().isoformat()
         self.codes[uniqueid] = code
         if len(self.codes) > 50000:  # keep the recent calls only
