@@ -14,7 +14,7 @@ from asterisk_conf import Layout, render
 from ivr import prompts
 from ivr.menu import load_menu
 from acd.ami import AmiError
-from tongdai import acd_cli, logs, pbx, records_cli, tickets_cli, users_cli
+from tongdai import acd_cli, backup_cli, logs, pbx, records_cli, tickets_cli, users_cli
 from tongdai.config import ConfigError, Site, load_site
 from tongdai.engine import Engine, serve
 from tongdai.secrets import load_or_create
@@ -165,6 +165,7 @@ def parser() -> argparse.ArgumentParser:
     acd_cli.add_parsers(sub)
     records_cli.add_parsers(sub)
     users_cli.add_parser(sub)
+    backup_cli.add_parsers(sub)
     for sp in sub.choices.values():
         sp.add_argument("--site", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return ap
