@@ -65,9 +65,15 @@ def postgres_server() -> pgmod.PostgresServer:
     return _server
 
 
+POSTGRES_ONLY = {"test_postgres_calls"}  # the real-PBX tests on PostgreSQL (the others use SQLite)
+
+
 def pytest_generate_tests(metafunc):
-    if "backend" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_BACKENDS:
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if "backend" in metafunc.fixturenames and module in BOTH_BACKENDS:
         metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+    elif "backend" in metafunc.fixturenames and module in POSTGRES_ONLY:
+        metafunc.parametrize("backend", ["postgresql"], indirect=True)
 
 
 @pytest.fixture(autouse=True)
