@@ -13,7 +13,7 @@ from acd import callbacks
 from acd.ami import AmiError
 from acd.service import Acd
 from db.writer import utcnow
-from tongdai.config import Site
+from config import Site
 
 log = logging.getLogger("tongdai.callbacks")
 

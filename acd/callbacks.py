@@ -21,7 +21,7 @@ from db import store
 from db.models import Callback, Recording, Ticket
 from db.writer import utcnow
 from ivr import phone
-from tongdai.config import Site
+from config import Site
 
 OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "resolved")
 RETRY = ("no_answer", "busy")

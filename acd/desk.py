@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from acd.ami import AmiClient
 from db.models import Agent
 from db.writer import utcnow
-from tongdai.config import Site
-from tongdai.secrets import load_or_create, site_secret_names
+from config import Site
+from config.secrets import load_or_create, site_secret_names
 
 log = logging.getLogger("tongdai.agents")
 PAUSE_REASONS = {"1": "break", "2": "lunch", "3": "training", "4": "after-call work"}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from acd.frames import Frame
 from db.writer import TicketBook, TicketHandle
-from tongdai.config import Site
+from config import Site
 
 
 @dataclass

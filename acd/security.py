@@ -23,8 +23,8 @@ from collections import defaultdict, deque
 
 from acd.frames import Frame
 from db.writer import TicketBook
-from tongdai import daemon_user
-from tongdai.config import Site
+from config.settings import DAEMON_USER
+from config import Site
 
 log = logging.getLogger("tongdai.security")
 FAILURES = {"InvalidPassword", "ChallengeResponseFailed", "InvalidAccountID", "FailedACL", "RequestNotAllowed"}
@@ -34,7 +34,7 @@ def agi_users() -> set[int]:
     """Who may open a FastAGI session: Asterisk's user (tongdai-asterisk, or a system Asterisk's
     `asterisk`) and the engine's own user."""
     uids = {os.geteuid()}
-    for name in (daemon_user.DAEMON_USER, "asterisk"):
+    for name in (DAEMON_USER, "asterisk"):
         try:
             uids.add(pwd.getpwnam(name).pw_uid)
         except KeyError:

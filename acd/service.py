@@ -18,8 +18,8 @@ from acd.desk import AgentDesk, DeskError, seed_demo_agents
 from acd.emergency_calls import EmergencyCalls
 from acd.frames import Frame, endpoint
 from db.writer import TicketBook
-from tongdai.config import Site
-from tongdai.secrets import load_or_create, site_secret_names
+from config import Site
+from config.secrets import load_or_create, site_secret_names
 
 log = logging.getLogger("tongdai.acd")
 AUTOPAUSE_AFTER = 2  # rings without answer in a row before an agent is paused ("no answer")

@@ -15,7 +15,7 @@ from acd.ami import AmiClient
 from acd.desk import AgentInfo
 from acd.phones import SPY_OPTIONS
 from db import store
-from tongdai.config import Site
+from config import Site
 
 
 class SupervisionError(RuntimeError):

@@ -12,8 +12,8 @@ import jinja2
 
 from asterisk_conf.fallback import plan as fallback_plan
 from ivr.menu import load_menu
-from tongdai.config import Site
-from tongdai.secrets import load_or_create, site_secret_names
+from config import Site
+from config.secrets import load_or_create, site_secret_names
 
 TEMPLATES = Path(__file__).parent / "templates"
 FILES = ("asterisk.conf", "modules.conf", "logger.conf", "pjsip.conf", "extensions.conf", "manager.conf",

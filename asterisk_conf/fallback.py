@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ivr.menu import QUEUE_EXIT_CONTEXT, Action, MenuTree
-from tongdai.config import Site
+from config import Site
 
 def context(menu: str) -> str:
     return f"tongdai-menu-{menu}"

@@ -46,7 +46,7 @@ from tests.harness.site import make_site  # noqa: E402
 from asterisk_conf import Layout  # noqa: E402
 from tongdai import pbx as pbxmod  # noqa: E402
 from tongdai.cli import render_site  # noqa: E402
-from tongdai.secrets import load_or_create, site_secret_names  # noqa: E402
+from config.secrets import load_or_create, site_secret_names  # noqa: E402
 
 BASELINE = "1099"
 HERE = Path(__file__).parent

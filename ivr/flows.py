@@ -19,7 +19,7 @@ from ivr.call import Call
 from ivr.menu import QUEUE_EXIT_CONTEXT, Action, MenuTree
 from ivr.navigator import State, press
 from recordings import store as recording
-from tongdai.config import Site
+from config import Site
 
 GIVE_UP = {"TIMEOUT", "JOINEMPTY", "LEAVEEMPTY", "JOINUNAVAIL", "LEAVEUNAVAIL", "FULL"}
 

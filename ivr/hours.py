@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from tongdai.config import Site
+from config import Site
 
 DAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 DAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

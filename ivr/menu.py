@@ -37,7 +37,7 @@ from pathlib import Path
 
 from ivr.hours import describe
 from ivr.keypaths import conflicts, key_paths
-from tongdai.config import ConfigError, Site
+from config import ConfigError, Site
 
 DIGITS = "0123456789*#"
 ACTIONS = {  # action -> keys it needs (besides "action")

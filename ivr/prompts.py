@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 from ivr.menu import LANGUAGES, MenuTree, Prompt, load_menu
-from tongdai.config import Site
+from config import Site
 
 with warnings.catch_warnings():  # pydub warns about ffmpeg at import; it only handles wav here
     warnings.simplefilter("ignore", RuntimeWarning)

@@ -15,7 +15,7 @@ from db import store as dbstore
 from db.models import Recording, Ticket
 from db.writer import utcnow
 from recordings.store import sha256
-from tongdai.config import Site
+from config import Site
 
 log = logging.getLogger("tongdai.recordings")
 OPEN_STATUSES = ("in_call", "callback_pending")

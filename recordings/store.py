@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tongdai.config import Site
+from config import Site
 
 with warnings.catch_warnings():  # pydub warns about ffmpeg at import; it only reads wav here
     warnings.simplefilter("ignore", RuntimeWarning)

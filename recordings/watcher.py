@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from db.models import Call, Callback, Ticket
 from db.writer import TicketBook, TicketHandle
 from recordings import store
-from tongdai.config import Site
+from config import Site
 
 log = logging.getLogger("tongdai.recordings")
 

@@ -23,8 +23,8 @@ from tests.harness.ami import AmiTap
 from tests.harness.site import make_site
 from tongdai import pbx as pbxmod
 from tongdai.cli import render_site
-from tongdai.config import Site, load_site
-from tongdai.secrets import load_or_create, site_secret_names
+from config import Site, load_site
+from config.secrets import load_or_create, site_secret_names
 
 ROOT = Path(__file__).resolve().parent.parent
 

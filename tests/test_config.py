@@ -1,7 +1,7 @@
 import pytest
 
 from tests.harness.site import dump
-from tongdai.config import DEMO_SITE, ConfigError, load_site, parse_hours
+from config import DEMO_SITE, ConfigError, load_site, parse_hours
 
 
 def test_demo_site_loads_with_the_brief_defaults():

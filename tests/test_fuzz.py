@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from agi_scripts.protocol import AgiChannel, AgiCommandError, BadHeader, CallHangup, Environment, read_environment
 from ivr.menu import load_menu
 from tests.harness.site import dump
-from tongdai.config import DEMO_SITE, ConfigError, load_site
+from config import DEMO_SITE, ConfigError, load_site
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 GOOD_HEADER = b"agi_network: yes\nagi_network_script: ivr\nagi_uniqueid: 1.1\nagi_callerid: 0905\n\n"

@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 from ivr.hours import describe, holiday_name, is_open
 from tests.harness.site import make_site
-from tongdai.config import DEMO_SITE, load_site
+from config import DEMO_SITE, load_site
 
 SITE = load_site(DEMO_SITE)
 

@@ -2,7 +2,7 @@
 import pytest
 
 from ivr.menu import load_menu
-from tongdai.config import DEMO_SITE, ConfigError, load_site
+from config import DEMO_SITE, ConfigError, load_site
 
 SITE = load_site(DEMO_SITE)
 DEMO_MENU = DEMO_SITE.with_name("demo-ivr.toml").read_text()

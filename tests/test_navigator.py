@@ -3,7 +3,7 @@ import pytest
 
 from ivr.menu import load_menu
 from ivr.navigator import State, press
-from tongdai.config import DEMO_SITE, load_site
+from config import DEMO_SITE, load_site
 
 TREE = load_menu(load_site(DEMO_SITE))
 

@@ -13,7 +13,7 @@ from db.writer import TicketBook
 from tests.harness.fake_pbx import ScriptedAsterisk
 from tests.harness.site import make_site
 from tests.harness.transcripts import FakeAmi
-from tongdai.secrets import load_or_create, site_secret_names
+from config.secrets import load_or_create, site_secret_names
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from acd.service import ami_client
 from asterisk_conf import Layout
 from db import store
 from db.models import AgentState
-from tongdai.config import Site
+from config import Site
 
 
 class CliError(RuntimeError):

@@ -18,7 +18,7 @@ from typing import Any
 
 from db import backup as dbb
 from recordings.store import sha256
-from tongdai.config import Site
+from config import Site
 
 FORMAT = "tongdai-backup 1"
 

@@ -15,9 +15,9 @@ from ivr import prompts
 from ivr.menu import load_menu
 from acd.ami import AmiError
 from tongdai import acd_cli, backup_cli, logs, pbx, records_cli, tickets_cli, users_cli
-from tongdai.config import ConfigError, Site, load_site
+from config import ConfigError, Site, load_site
 from tongdai.engine import Engine, serve
-from tongdai.secrets import load_or_create
+from config.secrets import load_or_create
 
 
 def render_site(site: Site, out: Path | None = None) -> Layout:

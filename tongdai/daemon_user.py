@@ -14,7 +14,9 @@ import pwd
 import subprocess
 from pathlib import Path
 
-DAEMON_USER = "tongdai-asterisk"
+from config.settings import DAEMON_USER
+
+__all__ = ["DAEMON_USER", "DaemonUserError", "host_ids", "chroot_ids", "share_with_chroot", "check_unique"]
 
 
 class DaemonUserError(RuntimeError):

@@ -19,7 +19,7 @@ from db.writer import TicketBook
 from ivr import flows, hours
 from ivr.menu import load_menu
 from recordings.watcher import RecordingWatcher
-from tongdai.config import Site
+from config import Site
 from web.accounts import ensure_admin
 from web.app import WebConsole
 from web.context import Console

@@ -21,7 +21,7 @@ from typing import Callable
 
 from asterisk_conf import Layout
 from tongdai import daemon_user
-from tongdai.config import Site
+from config import Site
 
 MIRROR = "http://deb.debian.org/debian"
 PACKAGES = ("asterisk", "asterisk-core-sounds-en-wav", "asterisk-moh-opsound-wav")

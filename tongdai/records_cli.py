@@ -9,7 +9,7 @@ from acd.desk import AgentDesk
 from acd.service import ami_client
 from recordings import audit
 from tongdai.acd_cli import CliError, open_db
-from tongdai.config import Site
+from config import Site
 
 
 def cmd_recordings(site: Site, args) -> int:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from db import store
-from tongdai.config import ConfigError, Site
+from config import ConfigError, Site
 
 
 def _since(text: str | None) -> datetime | None:

@@ -5,7 +5,7 @@ import getpass
 import sys
 
 from tongdai.acd_cli import CliError, open_db
-from tongdai.config import Site
+from config import Site
 from web import accounts
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.models import User, WebSession
 from db.writer import utcnow
-from tongdai.secrets import load_or_create
+from config.secrets import load_or_create
 
 log = logging.getLogger("tongdai.web")
 

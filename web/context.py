@@ -8,7 +8,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from db.writer import TicketBook
-from tongdai.config import Site
+from config import Site
 
 if TYPE_CHECKING:
     from acd.security import SecurityWatch

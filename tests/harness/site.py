@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Callable
 
-from tongdai.config import DEMO_SITE, Site, load_site
+from config import DEMO_SITE, Site, load_site
 
 from tests.harness.sipp import free_port
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from db import store
 from db.models import Call, Callback, Recording, Ticket
-from tongdai.config import Site
+from config import Site
 
 
 def wait_closed(site: Site, caller: str, count: int = 1, timeout: float = 20,

@@ -14,8 +14,8 @@ from typing import Any
 
 import holidays as holidays_lib
 
-from tongdai.reader import ConfigError, Table, between, matches
-from tongdai.settings import (  # noqa: F401 (other modules take the types from here)
+from config.reader import ConfigError, Table, between, matches
+from config.settings import (  # noqa: F401 (other modules take the types from here)
     ROOT, CallbackSettings, Emergency, Holidays, Paths, PbxSettings, Ports, Queue, ReportField, Seats,
     SecuritySettings, Site, Trunk, WebSettings)
 

@@ -1,10 +1,11 @@
-"""The site's typed settings: frozen dataclasses, filled and validated by `tongdai.config`."""
+"""The site's typed settings: frozen dataclasses, filled and validated by `config.site_file`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DAEMON_USER = "tongdai-asterisk"  # the host account Asterisk runs as (tongdai.daemon_user creates it)
 
 
 @dataclass(frozen=True)
