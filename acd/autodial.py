@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import SQLAlchemyError
+from db.types import DatabaseUnavailable
 
 from acd import callbacks
 from acd.ami import AmiError
@@ -35,7 +35,7 @@ class AutoDialer:
                 continue
             try:
                 await self.once()
-            except SQLAlchemyError as e:  # the database is down: try again at the next pass
+            except DatabaseUnavailable as e:  # the database is down: try again at the next pass
                 log.warning("automatic callbacks paused: %s", str(e).splitlines()[0])
 
     async def once(self) -> None:

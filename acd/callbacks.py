@@ -9,65 +9,37 @@ the calling window; then the callback is closed as unreachable.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import Session
-
 from acd.ami import AmiClient
+from config import Site
 from db import store
-from db.models import Callback, Recording, Ticket
+from db.queries import callbacks as books
+from db.queries.callbacks import CallbackError, CallbackView
+from db.types import Database
 from db.writer import utcnow
 from ivr import phone
-from config import Site
 
 OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "resolved")
 RETRY = ("no_answer", "busy")
 DIAL_STATUS = {"ANSWER": "reached", "NOANSWER": "no_answer", "BUSY": "busy", "CONGESTION": "no_answer",
                "CHANUNAVAIL": "no_answer", "CANCEL": "no_answer"}
+__all__ = ["CallbackError", "CallbackView", "listing", "view", "claim", "next_try", "record_outcome", "dial"]
 
 
-class CallbackError(RuntimeError):
-    pass
-
-
-@dataclass(frozen=True)
-class CallbackView:
-    id: int
-    ticket: str
-    number: str
-    language: str
-    due_at: datetime
-    attempts: int
-    state: str
-    claimed_by: str | None
-    outcome: str | None
-
-
-def _views(db: Engine, *where) -> list[CallbackView]:
-    with Session(db) as s:
-        rows = s.execute(select(Callback, Ticket.code).join(Ticket).where(*where).order_by(Callback.queued_at)).all()
-    return [CallbackView(c.id, code, c.number, c.language, c.due_at, c.attempts, c.state, c.claimed_by, c.outcome)
-            for c, code in rows]
-
-
-def listing(db: Engine, states: tuple[str, ...] = ("pending", "claimed")) -> list[CallbackView]:
+def listing(db: Database, states: tuple[str, ...] = ("pending", "claimed")) -> list[CallbackView]:
     """Callbacks in these states, in the order the callers reached the hotline's queue."""
-    return _views(db, Callback.state.in_(states))
+    return books.listing(db, states)
 
 
-def view(db: Engine, callback_id: int) -> CallbackView | None:
-    return next(iter(_views(db, Callback.id == callback_id)), None)
+def view(db: Database, callback_id: int) -> CallbackView | None:
+    return books.view(db, callback_id)
 
 
-def claim(db: Engine, callback_id: int, agent: str) -> bool:
+def claim(db: Database, callback_id: int, agent: str) -> bool:
     """Atomic: exactly one of several concurrent claims wins."""
-    with Session(db) as s, s.begin():
-        done = s.execute(update(Callback).where(Callback.id == callback_id, Callback.state == "pending")
-                         .values(state="claimed", claimed_by=agent, claimed_at=utcnow(), updated_at=utcnow()))
-        return done.rowcount == 1
+    return books.claim(db, callback_id, agent, utcnow())
 
 
 def next_try(site: Site, now: datetime) -> datetime:
@@ -83,44 +55,27 @@ def next_try(site: Site, now: datetime) -> datetime:
     return local.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def record_outcome(site: Site, db: Engine, callback_id: int, outcome: str, by: str) -> CallbackView:
+def record_outcome(site: Site, db: Database, callback_id: int, outcome: str, by: str) -> CallbackView | None:
     if outcome not in OUTCOMES:
         raise CallbackError(f"outcome must be one of {', '.join(OUTCOMES)}")
     now = utcnow()
-    with Session(db) as s, s.begin():
-        cb = s.get(Callback, callback_id)
-        if cb is None:
-            raise CallbackError(f"no callback {callback_id}")
-        ticket = s.get(Ticket, cb.ticket_id)
-        cb.outcome, cb.updated_at = outcome, now
-        if outcome in RETRY:
-            cb.attempts += 1
-            if cb.attempts >= site.callbacks.attempts:
-                cb.state, ticket.status = "unreachable", "unreachable"
-            else:
-                cb.state, cb.claimed_by, cb.due_at = "pending", None, next_try(site, now)
-        else:
-            cb.attempts += outcome != "resolved"
-            cb.state, ticket.status = "done", "closed"
-        code, attempt, state = ticket.code, cb.attempts, cb.state
-    store.add_call_event(db, _uniqueid(db, code), "callback",
-                         {"outcome": outcome, "by": by, "attempt": attempt, "state": state})
+    done = books.settle(db, callback_id, outcome, now, outcome in RETRY, site.callbacks.attempts, next_try(site, now))
+    store.add_call_event(db, _uniqueid(db, done.ticket), "callback",
+                         {"outcome": outcome, "by": by, "attempt": done.attempts, "state": done.state})
     return view(db, callback_id)
 
 
-def _uniqueid(db: Engine, code: str) -> str:
+def _uniqueid(db: Database, code: str) -> str:
     ticket = store.get_ticket(db, code)
     return ticket.call.uniqueid if ticket and ticket.call else ""
 
 
-def _voicemail(db: Engine, site: Site, ticket_code: str) -> str:
-    with Session(db) as s:
-        path = s.scalar(select(Recording.path).join(Ticket).where(Ticket.code == ticket_code,
-                                                                   Recording.kind == "voicemail"))
+def _voicemail(db: Database, site: Site, ticket_code: str) -> str:
+    path = books.voicemail_path(db, ticket_code)
     return str((site.paths.recordings / path).with_suffix("")) if path else ""
 
 
-async def dial(site: Site, db: Engine, ami: AmiClient, callback_id: int, agent_seat: str, agent: str,
+async def dial(site: Site, db: Database, ami: AmiClient, callback_id: int, agent_seat: str, agent: str,
                timeout: float = 120) -> str | None:
     """Ring the agent, then the citizen; returns the outcome recorded (None if the agent did not
     take the call: the callback stays claimed, no attempt is counted)."""
@@ -148,7 +103,7 @@ async def dial(site: Site, db: Engine, ami: AmiClient, callback_id: int, agent_s
         ami.handlers.remove(watch)
 
 
-async def _dial(site: Site, db: Engine, ami: AmiClient, cb: CallbackView, agent_seat: str, agent: str,
+async def _dial(site: Site, db: Database, ami: AmiClient, cb: CallbackView, agent_seat: str, agent: str,
                 done: asyncio.Future, timeout: float) -> str | None:
     callback_id = cb.id
     variables = {"TONGDAI_CB_ID": str(callback_id), "TONGDAI_TICKET": cb.ticket,

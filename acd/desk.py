@@ -8,58 +8,39 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
-from dataclasses import dataclass
-
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from typing import Any
 
 from acd.ami import AmiClient
-from db.models import Agent
-from db.writer import utcnow
 from config import Site
 from config.secrets import load_or_create, site_secret_names
+from db.queries import agents as books
+from db.queries.agents import AgentError, AgentInfo
+from db.types import Database
+from db.writer import utcnow
 
 log = logging.getLogger("tongdai.agents")
 PAUSE_REASONS = {"1": "break", "2": "lunch", "3": "training", "4": "after-call work"}
+__all__ = ["AgentDesk", "AgentInfo", "DeskError", "PAUSE_REASONS", "add_agent", "pin_hash", "seed_demo_agents"]
 
 
 class DeskError(RuntimeError):
     """An agent operation that cannot be done; the message says why."""
 
 
-@dataclass(frozen=True)
-class AgentInfo:
-    extension: str
-    name: str
-    skills: dict[str, int]
-    seat: str | None
-    paused: bool
-    pause_reason: str | None
-
-
 def pin_hash(salt: str, pin: str) -> str:
     return hashlib.sha256(f"{salt}:{pin}".encode()).hexdigest()
 
 
-def _info(a: Agent) -> AgentInfo:
-    return AgentInfo(a.extension, a.name, json.loads(a.skills), a.seat, a.paused, a.pause_reason)
-
-
-def seed_demo_agents(site: Site, db: Engine) -> None:
+def seed_demo_agents(site: Site, db: Database) -> None:
     """One agent per agent seat (extension = seat number), PINs from the secrets file."""
     secrets = load_or_create(site.paths.secrets, site_secret_names(site))
-    skills = json.dumps({q.name: 0 for q in site.queues})
-    with Session(db) as s, s.begin():
-        known = set(s.scalars(select(Agent.extension)))
-        for ext in site.agents.extensions:
-            if str(ext) not in known:
-                s.add(Agent(extension=str(ext), name=f"Tổng đài viên {ext}", skills=skills, paused=False,
-                            pin_hash=pin_hash(secrets["pin_salt"], secrets[f"pin{ext}"])))
+    skills = {q.name: 0 for q in site.queues}
+    books.add_missing(db, [(str(ext), f"Tổng đài viên {ext}", pin_hash(secrets["pin_salt"], secrets[f"pin{ext}"]),
+                            skills) for ext in site.agents.extensions])
 
 
-def add_agent(site: Site, db: Engine, extension: str, name: str, pin: str, skills: dict[str, int]) -> None:
+def add_agent(site: Site, db: Database, extension: str, name: str, pin: str, skills: dict[str, int]) -> None:
     """A new agent (a person): extension, name, PIN (4-8 digits, unique), skills {queue: penalty}."""
     if not extension.isdigit() or not 2 <= len(extension) <= 6:
         raise DeskError(f"extension must be 2-6 digits, got {extension!r}")
@@ -69,47 +50,37 @@ def add_agent(site: Site, db: Engine, extension: str, name: str, pin: str, skill
     if unknown:
         raise DeskError(f"no such queue: {', '.join(sorted(unknown))}")
     salt = load_or_create(site.paths.secrets, site_secret_names(site))["pin_salt"]
-    with Session(db) as s, s.begin():
-        if s.scalar(select(Agent).where(Agent.extension == extension)):
-            raise DeskError(f"agent {extension} already exists")
-        if s.scalar(select(Agent).where(Agent.pin_hash == pin_hash(salt, pin))):
-            raise DeskError("that PIN is already used by another agent")
-        s.add(Agent(extension=extension, name=name, pin_hash=pin_hash(salt, pin), skills=json.dumps(skills),
-                    paused=False))
+    try:
+        books.add(db, extension, name, pin_hash(salt, pin), skills)
+    except AgentError as e:
+        raise DeskError(str(e)) from None
 
 
 class AgentDesk:
-    def __init__(self, site: Site, db: Engine, ami: AmiClient):
+    def __init__(self, site: Site, db: Database, ami: AmiClient):
         self.site, self.db, self.ami = site, db, ami
         self.salt = load_or_create(site.paths.secrets, site_secret_names(site))["pin_salt"]
 
-    def _get(self, **where) -> Agent:
-        with Session(self.db) as s:
-            agent = s.scalar(select(Agent).filter_by(**where))
-        if agent is None:
-            raise DeskError("no such agent" if "pin_hash" not in where else "wrong PIN")
-        return agent
+    def _get(self, **where: str) -> AgentInfo:
+        try:
+            return books.find(self.db, **where)
+        except AgentError as e:
+            raise DeskError(str(e)) from None
 
-    def _set(self, extension: str, **values) -> None:
-        with Session(self.db) as s, s.begin():
-            agent = s.scalar(select(Agent).where(Agent.extension == extension))
-            for k, v in values.items():
-                setattr(agent, k, v)
+    def _set(self, extension: str, **values: Any) -> None:
+        books.update(self.db, extension, **values)
 
     async def agent(self, extension: str) -> AgentInfo:
-        return _info(await asyncio.to_thread(self._get, extension=extension))
+        return await asyncio.to_thread(self._get, extension=extension)
 
     async def by_pin(self, pin: str) -> AgentInfo:
-        return _info(await asyncio.to_thread(self._get, pin_hash=pin_hash(self.salt, pin)))
+        return await asyncio.to_thread(self._get, pin_hash=pin_hash(self.salt, pin))
 
     async def by_seat(self, seat: str) -> AgentInfo:
-        return _info(await asyncio.to_thread(self._get, seat=seat))
+        return await asyncio.to_thread(self._get, seat=seat)
 
     async def all(self) -> list[AgentInfo]:
-        def read():
-            with Session(self.db) as s:
-                return [_info(a) for a in s.scalars(select(Agent).order_by(Agent.extension))]
-        return await asyncio.to_thread(read)
+        return await asyncio.to_thread(books.every, self.db)
 
     async def _add(self, agent: AgentInfo, seat: str) -> None:
         queues = {q.name for q in self.site.queues}

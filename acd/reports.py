@@ -5,38 +5,23 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from collections import Counter
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
-
 from acd import stats
-from db.models import Callback, Recording, Ticket, TicketEvent
+from db.queries.stats import extras
+from db.types import Database
 
 MAX_DAYS = 366
 COLUMNS = ("offered", "answered", "abandoned", "service_level", "asa_s", "aht_s", "longest_wait_s")
 
 
-def _extras(db: Engine, start, end) -> dict:
-    in_range = (Ticket.created_at >= start, Ticket.created_at < end)
-    with Session(db) as s:
-        transfers: Counter = Counter()
-        for detail, in s.execute(select(TicketEvent.detail).join(Ticket).where(*in_range, TicketEvent.kind == "transfer")):
-            d = json.loads(detail) if detail else {}
-            if d.get("to") and "result" not in d:  # the flow logs a transfer's start, then its result
-                transfers[d["to"]] += 1
-        after_hours = s.scalar(select(func.count()).select_from(Ticket).where(*in_range, Ticket.kind == "after_hours"))
-        messages = s.scalar(select(func.count()).select_from(Recording).join(Ticket)
-                            .where(*in_range, Recording.kind == "voicemail"))
-        outcomes = Counter(o or state for o, state in s.execute(
-            select(Callback.outcome, Callback.state).join(Ticket).where(*in_range)))
-    return {"emergency_transfers": dict(sorted(transfers.items())), "after_hours_calls": after_hours or 0,
-            "after_hours_messages": messages or 0, "callback_outcomes": dict(sorted(outcomes.items()))}
+def _extras(db: Database, start, end) -> dict:
+    e = extras(db, start, end)
+    return {"emergency_transfers": e.transfers, "after_hours_calls": e.after_hours_calls,
+            "after_hours_messages": e.after_hours_messages, "callback_outcomes": e.callback_outcomes}
 
 
-def report(db: Engine, tz: str, first: date, last: date) -> dict:
+def report(db: Database, tz: str, first: date, last: date) -> dict:
     if last < first:
         raise ValueError("to: must not be before from")
     if (last - first).days >= MAX_DAYS:

@@ -10,7 +10,7 @@ import logging
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine
+from db.types import Database
 
 from acd.agents import AgentBoard
 from acd.ami import AmiAuthError, AmiClient, AmiError
@@ -35,7 +35,7 @@ def _at(epoch: float) -> datetime:
 
 
 class Acd:
-    def __init__(self, site: Site, db: Engine, book: TicketBook):
+    def __init__(self, site: Site, db: Database, book: TicketBook):
         self.site, self.db, self.book = site, db, book
         self.ami = ami_client(site)
         self.board = AgentBoard({q.name: q.wrapup for q in site.queues}, AUTOPAUSE_AFTER)

@@ -9,17 +9,15 @@ queue exits, so "abandoned" here is queue_log's ABANDON only).
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, selectinload
-
-from db.models import AgentState, Ticket
+from db.queries import stats as books
+from db.queries.stats import TicketTimeline
+from db.types import Database
 
 SERVICE_LEVEL_S = 20
 
@@ -62,61 +60,55 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _queue_visits(ticket: Ticket) -> dict[str, dict]:
+def _queue_visits(ticket: TicketTimeline) -> dict[str, dict]:
     """Per queue this ticket joined: the wait when answered / abandoned, the talk time."""
     visits: dict[str, dict] = {}
-    for e in ticket.events:
-        d = json.loads(e.detail) if e.detail else {}
-        if e.kind == "queue" and d.get("step") == "join":
+    for kind, d in ticket.events:
+        if kind == "queue" and d.get("step") == "join":
             visits.setdefault(d["queue"], {"answered": None, "talk": None, "abandoned": None})
-        elif e.kind == "agent" and d.get("queue") in visits:
+        elif kind == "agent" and d.get("queue") in visits:
             visits[d["queue"]]["answered"] = d.get("wait", 0)
-        elif e.kind == "agent_complete":
+        elif kind == "agent_complete":
             for v in visits.values():
                 if v["answered"] is not None and v["talk"] is None:
                     v["talk"] = d.get("talk", 0)
-        elif e.kind == "abandon" and d.get("queue") in visits:
+        elif kind == "abandon" and d.get("queue") in visits:
             visits[d["queue"]]["abandoned"] = d.get("wait", 0)
     return visits
 
 
-def from_tickets(db: Engine, start: datetime, end: datetime, tz: str | None = None) -> tuple[dict, ...]:
+def from_tickets(db: Database, start: datetime, end: datetime, tz: str | None = None) -> tuple[dict, ...]:
     """Figures per queue and per field; with `tz`, also per site-local day (one pass over the tickets)."""
     queues: dict[str, Figures] = defaultdict(Figures)
     fields: dict[str, Figures] = defaultdict(Figures)
     days: dict[str, Figures] = defaultdict(Figures)
     zone = ZoneInfo(tz) if tz else None
-    with Session(db) as s:
-        tickets = s.scalars(select(Ticket).options(selectinload(Ticket.events))
-                            .where(Ticket.created_at >= start, Ticket.created_at < end)).all()
-        for t in tickets:
-            day = t.created_at.replace(tzinfo=timezone.utc).astimezone(zone).date().isoformat() if zone else ""
-            for queue, v in _queue_visits(t).items():
-                queues[queue].add(v["answered"], v["talk"], v["abandoned"])
-                if t.field:
-                    fields[t.field].add(v["answered"], v["talk"], v["abandoned"])
-                if zone:
-                    days[day].add(v["answered"], v["talk"], v["abandoned"])
+    for t in books.timelines(db, start, end):
+        day = t.created_at.replace(tzinfo=timezone.utc).astimezone(zone).date().isoformat() if zone else ""
+        for queue, v in _queue_visits(t).items():
+            queues[queue].add(v["answered"], v["talk"], v["abandoned"])
+            if t.field:
+                fields[t.field].add(v["answered"], v["talk"], v["abandoned"])
+            if zone:
+                days[day].add(v["answered"], v["talk"], v["abandoned"])
     out = ({k: f.summary() for k, f in sorted(queues.items())}, {k: f.summary() for k, f in sorted(fields.items())})
     return out + ({k: f.summary() for k, f in sorted(days.items())},) if zone else out
 
 
-def per_agent(db: Engine, start: datetime, end: datetime, now: datetime) -> dict:
+def per_agent(db: Database, start: datetime, end: datetime, now: datetime) -> dict:
     agents: dict[str, dict] = defaultdict(lambda: {"calls": 0, "talk_s": 0, "states": defaultdict(float),
                                                    "pauses": defaultdict(float)})
-    with Session(db) as s:
-        for t in s.scalars(select(Ticket).where(Ticket.created_at >= start, Ticket.created_at < end,
-                                                Ticket.agent.is_not(None))):
-            agents[t.agent]["calls"] += 1
-            agents[t.agent]["talk_s"] += t.talk_s or 0
-        for r in s.scalars(select(AgentState).where(AgentState.started_at < end)):
-            stop = min(r.ended_at or now, end)
-            seconds = (stop - max(r.started_at, start)).total_seconds()
-            if seconds <= 0:
-                continue
-            agents[r.agent]["states"][r.state] += seconds
-            if r.state == "paused":
-                agents[r.agent]["pauses"][r.reason or "-"] += seconds
+    for agent, talk in books.answered_by_agents(db, start, end):
+        agents[agent]["calls"] += 1
+        agents[agent]["talk_s"] += talk
+    for r in books.intervals(db, end):
+        stop = min(r.ended_at or now, end)
+        seconds = (stop - max(r.started_at, start)).total_seconds()
+        if seconds <= 0:
+            continue
+        agents[r.agent]["states"][r.state] += seconds
+        if r.state == "paused":
+            agents[r.agent]["pauses"][r.reason or "-"] += seconds
     return {k: {"calls": v["calls"], "talk_s": v["talk_s"],
                 "states_s": {s: round(x) for s, x in v["states"].items()},
                 "pauses_s": {s: round(x) for s, x in v["pauses"].items()}} for k, v in sorted(agents.items())}
@@ -139,7 +131,7 @@ def from_queue_log(path: Path, start: datetime, end: datetime) -> dict:
     return {k: dict(v) for k, v in sorted(counts.items())}
 
 
-def report(db: Engine, queue_log: Path, day: date, tz: str) -> dict:
+def report(db: Database, queue_log: Path, day: date, tz: str) -> dict:
     start, end = day_bounds(day, tz)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     queues, fields = from_tickets(db, start, end)

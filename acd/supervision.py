@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import Engine
+from db.types import Database
 
 from acd.ami import AmiClient
 from acd.desk import AgentInfo
@@ -26,7 +26,7 @@ def supervisor_seat(number: str) -> str:
     return number if number.startswith("supervisor") else f"supervisor{number}"
 
 
-async def spy(ami: AmiClient, db: Engine, supervisor: str, agent: AgentInfo, mode: str, via: str,
+async def spy(ami: AmiClient, db: Database, supervisor: str, agent: AgentInfo, mode: str, via: str,
               actor: str | None = None) -> int:
     """Ring the supervisor's phone; answering it spies on the agent. Returns the audit row id."""
     if mode not in SPY_OPTIONS:
@@ -43,7 +43,7 @@ async def spy(ami: AmiClient, db: Engine, supervisor: str, agent: AgentInfo, mod
     return await asyncio.to_thread(store.add_audit, db, seat, mode, agent.extension, None, detail)
 
 
-async def transfer(ami: AmiClient, db: Engine, site: Site, seat: str, number: str, via: str,
+async def transfer(ami: AmiClient, db: Database, site: Site, seat: str, number: str, via: str,
                    actor: str | None = None) -> tuple[str, str | None]:
     """Blind-transfer the caller bridged with `seat` to 113/114/115; returns (channel, ticket code)."""
     numbers = {v: k for k, v in site.emergency.numbers.items()}

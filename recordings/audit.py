@@ -8,17 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-
+from config import Site
 from db import store as dbstore
-from db.models import Recording, Ticket
+from db.queries import recordings as books
+from db.queries.recordings import OPEN_STATUSES
+from db.types import Database
 from db.writer import utcnow
 from recordings.store import sha256
-from config import Site
 
 log = logging.getLogger("tongdai.recordings")
-OPEN_STATUSES = ("in_call", "callback_pending")
+__all__ = ["OPEN_STATUSES", "Report", "verify", "purge", "export"]
 
 
 @dataclass
@@ -34,11 +33,10 @@ class Report:
         return not (self.missing or self.corrupt or self.orphaned)
 
 
-def verify(site: Site, db: Engine) -> Report:
+def verify(site: Site, db: Database) -> Report:
     report, known = Report(), set()
-    with Session(db) as s:
-        rows = s.execute(select(Recording, Ticket.code).join(Ticket).where(Recording.status != "purged")).all()
-    for rec, code in rows:
+    for rec in books.stored(db):
+        code = rec.ticket
         known.add(rec.path)
         path = site.paths.recordings / rec.path
         if not path.exists():
@@ -56,29 +54,25 @@ def verify(site: Site, db: Engine) -> Report:
     return report
 
 
-def purge(site: Site, db: Engine, now: datetime | None = None) -> tuple[list[str], list[str]]:
+def purge(site: Site, db: Database, now: datetime | None = None) -> tuple[list[str], list[str]]:
     """Delete recordings older than the site's retention; returns (removed, kept because open)."""
     cutoff = (now or utcnow()) - timedelta(days=site.retention_days)
-    removed, kept = [], []
-    with Session(db) as s, s.begin():
-        rows = s.execute(select(Recording, Ticket).join(Ticket).where(Recording.status != "purged",
-                                                                     Recording.created_at < cutoff)).all()
-        for rec, ticket in rows:
-            if ticket.status in OPEN_STATUSES:
-                kept.append(f"{rec.path} (ticket {ticket.code} is {ticket.status})")
-                continue
-            (site.paths.recordings / rec.path).unlink(missing_ok=True)
-            rec.status, rec.purged_at = "purged", utcnow()
-            removed.append(rec.path)
-            log.info("purged recording %s of ticket %s (older than %d days)", rec.path, ticket.code,
-                     site.retention_days)
+    removed: list[str] = []
+    kept: list[str] = []
+    for rec in books.stored(db, older_than=cutoff):
+        if rec.ticket_status in OPEN_STATUSES:
+            kept.append(f"{rec.path} (ticket {rec.ticket} is {rec.ticket_status})")
+            continue
+        (site.paths.recordings / rec.path).unlink(missing_ok=True)
+        books.mark_purged(db, rec.id, utcnow())
+        removed.append(rec.path)
+        log.info("purged recording %s of ticket %s (older than %d days)", rec.path, rec.ticket, site.retention_days)
     return removed, kept
 
 
-def export(site: Site, db: Engine, code: str, out: Path, actor: str) -> list[Path]:
+def export(site: Site, db: Database, code: str, out: Path, actor: str) -> list[Path]:
     """Copy a ticket's recordings to `out` (a directory); every copy is audited."""
-    with Session(db) as s:
-        rows = s.scalars(select(Recording).join(Ticket).where(Ticket.code == code, Recording.status != "purged")).all()
+    rows = books.stored(db, code=code)
     out.mkdir(parents=True, exist_ok=True)
     copies = []
     for rec in rows:

@@ -6,10 +6,8 @@ import logging
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-
-from db.models import Call, Callback, Ticket
+from db.queries.recordings import answered_seconds, ticket_of_file as ticket_code
+from db.types import Database
 from db.writer import TicketBook, TicketHandle
 from recordings import store
 from config import Site
@@ -20,31 +18,8 @@ log = logging.getLogger("tongdai.recordings")
 SETTLE_S = 1.0  # a marker this young waits: the call's end (AMI Hangup) lands in the books first
 
 
-def ticket_code(db: Engine, name: str) -> str | None:
-    """'1022-261125-0042' (a call), 'callback-7' (callback 7's call) or 'fallback-<uniqueid>' (a call
-    the dialplan served alone, once reconciliation has made its ticket) -> the ticket code."""
-    if name.startswith("fallback-"):
-        with Session(db) as s:
-            return s.scalar(select(Ticket.code).join(Call, Ticket.call_id == Call.id)
-                            .where(Call.uniqueid == name.removeprefix("fallback-")))
-    if not name.startswith("callback-"):
-        return name
-    with Session(db) as s:
-        return s.scalar(select(Ticket.code).join(Callback, Callback.ticket_id == Ticket.id)
-                        .where(Callback.id == int(name.removeprefix("callback-"))))
-
-
-def answered_seconds(db: Engine, code: str) -> float | None:
-    with Session(db) as s:
-        row = s.execute(select(Call.answered_at, Call.ended_at).join(Ticket, Ticket.call_id == Call.id)
-                        .where(Ticket.code == code)).first()
-    if not row or not row[0] or not row[1]:
-        return None
-    return (row[1] - row[0]).total_seconds()
-
-
 class RecordingWatcher:
-    def __init__(self, site: Site, db: Engine, book: TicketBook, interval: float = 0.5):
+    def __init__(self, site: Site, db: Database, book: TicketBook, interval: float = 0.5):
         self.site, self.db, self.book, self.interval = site, db, book, interval
         self.taken = 0
         self.failing: dict[str, int] = {}  # recordings waiting in the spool after a failed store -> tries

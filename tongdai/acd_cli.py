@@ -6,8 +6,6 @@ import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from acd import stats, supervision
 from acd.desk import PAUSE_REASONS, AgentDesk, DeskError, add_agent, seed_demo_agents
@@ -15,7 +13,7 @@ from acd.phones import SPY_OPTIONS
 from acd.service import ami_client
 from asterisk_conf import Layout
 from db import store
-from db.models import AgentState
+from db.queries.agents import current_states
 from config import Site
 
 
@@ -32,10 +30,7 @@ def open_db(site: Site):
 
 
 def _states(db) -> dict[str, tuple[str, str | None]]:
-    with Session(db) as s:
-        rows = s.execute(select(AgentState.agent, AgentState.state, AgentState.reason)
-                         .where(AgentState.ended_at.is_(None))).all()
-    return {r[0]: (r[1], r[2]) for r in rows}
+    return current_states(db)
 
 
 async def _agents(site: Site, args) -> int:

@@ -5,7 +5,7 @@ import asyncio
 import functools
 import logging
 
-from sqlalchemy.exc import SQLAlchemyError
+from db.types import DatabaseUnavailable
 
 from acd import phones
 from acd.autodial import AutoDialer
@@ -50,7 +50,7 @@ class Engine:
     async def start(self) -> None:
         try:
             await asyncio.to_thread(store.migrate, self.db)
-        except SQLAlchemyError as e:  # calls go on; tickets wait in memory until the database is back
+        except DatabaseUnavailable as e:  # calls go on; tickets wait in memory until the database is back
             log.error("database unavailable at start: %s", str(e).splitlines()[0])
         await self.tickets.start()
         await self.acd.start()
@@ -73,7 +73,7 @@ class Engine:
                                                layout.log / "cdr-csv" / "Master.csv", layout.log / "queue_log",
                                                state, set(self.tickets.codes))
                 reconcile.apply(self.tickets, plan, state)
-            except (SQLAlchemyError, OSError) as e:
+            except (DatabaseUnavailable, OSError) as e:
                 log.error("reconciling from Asterisk's CDR failed (next try in a minute): %s", e)
             await asyncio.sleep(60)
 

@@ -1,0 +1,86 @@
+"""Agents (people) in the books: who exists, with which PIN hash and skills, logged in where."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from db.models import Agent, AgentState
+
+
+class AgentError(RuntimeError):
+    """No such agent, a wrong PIN, a taken extension or PIN; the message says which."""
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    extension: str
+    name: str
+    skills: dict[str, int]
+    seat: str | None
+    paused: bool
+    pause_reason: str | None
+
+
+def _info(a: Agent) -> AgentInfo:
+    return AgentInfo(a.extension, a.name, json.loads(a.skills), a.seat, a.paused, a.pause_reason)
+
+
+def find(db: Engine, extension: str | None = None, pin_hash: str | None = None, seat: str | None = None) -> AgentInfo:
+    """The agent with this extension, PIN hash or seat; AgentError if none."""
+    q = select(Agent)
+    if extension is not None:
+        q = q.where(Agent.extension == extension)
+    if pin_hash is not None:
+        q = q.where(Agent.pin_hash == pin_hash)
+    if seat is not None:
+        q = q.where(Agent.seat == seat)
+    with Session(db) as s:
+        agent = s.scalar(q)
+        if agent is None:
+            raise AgentError("wrong PIN" if pin_hash is not None else "no such agent")
+        return _info(agent)
+
+
+def every(db: Engine) -> list[AgentInfo]:
+    with Session(db) as s:
+        return [_info(a) for a in s.scalars(select(Agent).order_by(Agent.extension))]
+
+
+def update(db: Engine, extension: str, **values: Any) -> None:
+    """Set columns of the agent (seat, logged_in_at, paused, pause_reason)."""
+    with Session(db) as s, s.begin():
+        agent = s.scalar(select(Agent).where(Agent.extension == extension))
+        if agent is None:
+            raise AgentError(f"no agent {extension}")
+        for k, v in values.items():
+            setattr(agent, k, v)
+
+
+def add(db: Engine, extension: str, name: str, pin_hash: str, skills: dict[str, int]) -> None:
+    with Session(db) as s, s.begin():
+        if s.scalar(select(Agent).where(Agent.extension == extension)):
+            raise AgentError(f"agent {extension} already exists")
+        if s.scalar(select(Agent).where(Agent.pin_hash == pin_hash)):
+            raise AgentError("that PIN is already used by another agent")
+        s.add(Agent(extension=extension, name=name, pin_hash=pin_hash, skills=json.dumps(skills), paused=False))
+
+
+def add_missing(db: Engine, agents: list[tuple[str, str, str, dict[str, int]]]) -> None:
+    """(extension, name, pin hash, skills) of agents to create unless their extension exists."""
+    with Session(db) as s, s.begin():
+        known = set(s.scalars(select(Agent.extension)))
+        for ext, name, pin_hash, skills in agents:
+            if ext not in known:
+                s.add(Agent(extension=ext, name=name, skills=json.dumps(skills), paused=False, pin_hash=pin_hash))
+
+
+def current_states(db: Engine) -> dict[str, tuple[str, str | None]]:
+    """Each agent's open state interval: agent -> (state, pause reason)."""
+    with Session(db) as s:
+        rows = s.execute(select(AgentState.agent, AgentState.state, AgentState.reason)
+                         .where(AgentState.ended_at.is_(None))).all()
+    return {r[0]: (r[1], r[2]) for r in rows}

@@ -1,0 +1,92 @@
+"""Callbacks in the books: the queue of callbacks, the atomic claim, an outcome recorded.
+
+Claiming is one conditional UPDATE (state pending -> claimed), which both SQLite and
+PostgreSQL serialise: of several concurrent claimers exactly one changes the row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from db.models import Callback, Recording, Ticket
+
+
+class CallbackError(RuntimeError):
+    """A callback that does not exist, or cannot be worked the way asked."""
+
+
+@dataclass(frozen=True)
+class CallbackView:
+    id: int
+    ticket: str
+    number: str
+    language: str
+    due_at: datetime
+    attempts: int
+    state: str
+    claimed_by: str | None
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class Settled:
+    ticket: str
+    attempts: int
+    state: str
+
+
+def _views(db: Engine, *where: Any) -> list[CallbackView]:
+    with Session(db) as s:
+        rows = s.execute(select(Callback, Ticket.code).join(Ticket).where(*where).order_by(Callback.queued_at)).all()
+    return [CallbackView(c.id, code, c.number, c.language, c.due_at, c.attempts, c.state, c.claimed_by, c.outcome)
+            for c, code in rows]
+
+
+def listing(db: Engine, states: tuple[str, ...] = ("pending", "claimed")) -> list[CallbackView]:
+    """Callbacks in these states, in the order the callers reached the hotline's queue."""
+    return _views(db, Callback.state.in_(states))
+
+
+def view(db: Engine, callback_id: int) -> CallbackView | None:
+    return next(iter(_views(db, Callback.id == callback_id)), None)
+
+
+def claim(db: Engine, callback_id: int, agent: str, now: datetime) -> bool:
+    """Atomic: exactly one of several concurrent claims wins."""
+    with Session(db) as s, s.begin():
+        done = s.execute(update(Callback).where(Callback.id == callback_id, Callback.state == "pending")
+                         .values(state="claimed", claimed_by=agent, claimed_at=now, updated_at=now))
+        return int(getattr(done, "rowcount", 0)) == 1
+
+
+def settle(db: Engine, callback_id: int, outcome: str, now: datetime, retry: bool, attempts_allowed: int,
+           next_due: datetime) -> Settled:
+    """Record an attempt's outcome: tried again at `next_due` (`retry`, while attempts remain), else
+    done (the ticket closed) or unreachable."""
+    with Session(db) as s, s.begin():
+        cb = s.get(Callback, callback_id)
+        ticket = s.get(Ticket, cb.ticket_id) if cb is not None else None
+        if cb is None or ticket is None:
+            raise CallbackError(f"no callback {callback_id}")
+        cb.outcome, cb.updated_at = outcome, now
+        if retry:
+            cb.attempts += 1
+            if cb.attempts >= attempts_allowed:
+                cb.state, ticket.status = "unreachable", "unreachable"
+            else:
+                cb.state, cb.claimed_by, cb.due_at = "pending", None, next_due
+        else:
+            cb.attempts += outcome != "resolved"
+            cb.state, ticket.status = "done", "closed"
+        return Settled(ticket.code, cb.attempts, cb.state)
+
+
+def voicemail_path(db: Engine, ticket_code: str) -> str | None:
+    """The ticket's voicemail, relative to the recordings store."""
+    with Session(db) as s:
+        return s.scalar(select(Recording.path).join(Ticket).where(Ticket.code == ticket_code,
+                                                                   Recording.kind == "voicemail"))
