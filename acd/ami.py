@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from acd.frames import Frame, FrameBuffer, encode
 
@@ -41,7 +41,7 @@ class AmiClient:
         self.host, self.port, self.username, self.secret = host, port, username, secret
         self.ping_interval, self.action_timeout, self.reconnect = ping_interval, action_timeout, reconnect
         self.handlers: list[Handler] = []
-        self.on_connect: list[Callable[["AmiClient"], Awaitable[None]]] = []
+        self.on_connect: list[Callable[[AmiClient], Awaitable[None]]] = []
         self.connected = asyncio.Event()
         self.connections = 0
         self._ids = itertools.count(1)
@@ -125,7 +125,7 @@ class AmiClient:
     async def _wait(self, name: str, future: asyncio.Future, timeout: float | None) -> Frame:
         try:
             return await asyncio.wait_for(future, timeout or self.action_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AmiError(f"{name}: no answer from Asterisk within {timeout or self.action_timeout:.0f} s") from None
 
     def _fail_pending(self, why: str) -> None:
@@ -188,7 +188,7 @@ class AmiClient:
             except AmiAuthError as e:
                 log.error("%s", e)
                 return
-            except (OSError, AmiError, asyncio.TimeoutError) as e:
+            except (TimeoutError, OSError, AmiError) as e:
                 log.info("AMI reconnect failed (%s); next try in %.1f s", e, min(delay * 2, 5))
                 delay = min(delay * 2, 5)
 

@@ -43,7 +43,7 @@ class AutoDialer:
         due = [c for c in await asyncio.to_thread(callbacks.listing, self.acd.db, ("pending",))
                if c.due_at <= utcnow()]
         ready = [m for m, (state, _, _) in self.acd.board.picture().items() if state == "ready" and m not in self.busy]
-        for cb, agent in zip(due, ready):
+        for cb, agent in zip(due, ready, strict=False):  # as many as there are both
             if await asyncio.to_thread(callbacks.claim, self.acd.db, cb.id, agent):
                 self.busy.add(agent)
                 asyncio.create_task(self._dial(cb.id, agent))
@@ -53,7 +53,7 @@ class AutoDialer:
             seat = (await self.acd.desk.agent(agent)).seat
             outcome = await callbacks.dial(self.site, self.acd.db, self.acd.ami, callback_id, seat, agent)
             log.info("automatic callback %d by agent %s: %s", callback_id, agent, outcome or "agent did not answer")
-        except (AmiError, callbacks.CallbackError, asyncio.TimeoutError) as e:
+        except (TimeoutError, AmiError, callbacks.CallbackError) as e:
             log.error("automatic callback %d by agent %s failed: %s", callback_id, agent, e)
         finally:
             self.busy.discard(agent)

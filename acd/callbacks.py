@@ -9,7 +9,7 @@ the calling window; then the callback is closed as unreachable.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 from acd.ami import AmiClient
@@ -45,14 +45,14 @@ def claim(db: Database, callback_id: int, agent: str) -> bool:
 def next_try(site: Site, now: datetime) -> datetime:
     """now + retry_minutes, moved into the calling window (naive UTC in and out)."""
     tz = ZoneInfo(site.timezone)
-    local = (now + timedelta(minutes=site.callbacks.retry_minutes)).replace(tzinfo=timezone.utc).astimezone(tz)
+    local = (now + timedelta(minutes=site.callbacks.retry_minutes)).replace(tzinfo=UTC).astimezone(tz)
     start, end = site.callbacks.window
     minute = local.hour * 60 + local.minute
     if minute >= end:
         local = datetime.combine(local.date() + timedelta(days=1), time(start // 60, start % 60), tz)
     elif minute < start:
         local = datetime.combine(local.date(), time(start // 60, start % 60), tz)
-    return local.astimezone(timezone.utc).replace(tzinfo=None)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def record_outcome(site: Site, db: Database, callback_id: int, outcome: str, by: str) -> CallbackView | None:

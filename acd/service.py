@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from db.types import Database
 
@@ -31,7 +31,7 @@ def ami_client(site: Site, reconnect: bool = True) -> AmiClient:
 
 
 def _at(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
 
 
 class Acd:
@@ -67,7 +67,7 @@ class Acd:
             except AmiAuthError as e:
                 log.error("%s", e)
                 return
-            except (OSError, AmiError, asyncio.TimeoutError):
+            except (TimeoutError, OSError, AmiError):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 3)
 
@@ -160,7 +160,7 @@ class Acd:
         try:
             await asyncio.wait_for(self.ami.connected.wait(), 5)
             reply = await self.ami.action("Getvar", Channel=channel, Variable="UNIQUEID", timeout=5)
-        except (AmiError, OSError, asyncio.TimeoutError):
+        except (TimeoutError, AmiError, OSError):
             return False
         return reply.get("Response") == "Success" and reply.get("Value") == uniqueid
 
@@ -195,7 +195,7 @@ class Acd:
         ticket = self.book.handle(e.get("Uniqueid", ""))
         if ticket is None:
             return
-        now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+        now = datetime.now(UTC).replace(tzinfo=None).isoformat()
         if name == "QueueCallerJoin":
             ticket.update(queue_joined_at=now)
         elif name == "AgentConnect":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -56,7 +56,7 @@ class Figures:
 
 def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     """The day's start and end in naive UTC (as stored)."""
-    start = datetime.combine(day, time(), ZoneInfo(tz)).astimezone(timezone.utc).replace(tzinfo=None)
+    start = datetime.combine(day, time(), ZoneInfo(tz)).astimezone(UTC).replace(tzinfo=None)
     return start, start + timedelta(days=1)
 
 
@@ -84,7 +84,7 @@ def from_tickets(db: Database, start: datetime, end: datetime, tz: str | None = 
     days: dict[str, Figures] = defaultdict(Figures)
     zone = ZoneInfo(tz) if tz else None
     for t in books.timelines(db, start, end):
-        day = t.created_at.replace(tzinfo=timezone.utc).astimezone(zone).date().isoformat() if zone else ""
+        day = t.created_at.replace(tzinfo=UTC).astimezone(zone).date().isoformat() if zone else ""
         for queue, v in _queue_visits(t).items():
             queues[queue].add(v["answered"], v["talk"], v["abandoned"])
             if t.field:
@@ -117,7 +117,7 @@ def per_agent(db: Database, start: datetime, end: datetime, now: datetime) -> di
 def from_queue_log(path: Path, start: datetime, end: datetime) -> dict:
     """offered / answered / abandoned per queue from app_queue's queue_log."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"offered": 0, "answered": 0, "abandoned": 0})
-    lo, hi = start.replace(tzinfo=timezone.utc).timestamp(), end.replace(tzinfo=timezone.utc).timestamp()
+    lo, hi = start.replace(tzinfo=UTC).timestamp(), end.replace(tzinfo=UTC).timestamp()
     if not path.exists():
         return {}
     for line in path.read_text(errors="replace").splitlines():
@@ -133,7 +133,7 @@ def from_queue_log(path: Path, start: datetime, end: datetime) -> dict:
 
 def report(db: Database, queue_log: Path, day: date, tz: str) -> dict:
     start, end = day_bounds(day, tz)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     queues, fields = from_tickets(db, start, end)
     logged = from_queue_log(queue_log, start, end)
     mismatches = [f"{q}: {k} tickets={queues.get(q, {}).get(k, 0)} queue_log={v}"

@@ -143,7 +143,7 @@ async def read_environment(reader: asyncio.StreamReader, timeout: float = HEADER
 
     try:
         return await asyncio.wait_for(read(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise BadHeader(f"no complete AGI environment within {timeout:.0f} s") from None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from agi_scripts.protocol import AgiChannel, AgiCommandError, BadHeader, CallHangup, read_environment
 from ivr.call import Call

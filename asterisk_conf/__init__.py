@@ -63,7 +63,7 @@ class Layout:
     recordings: Path
 
     @classmethod
-    def for_site(cls, site: Site, out: Path | None = None) -> "Layout":
+    def for_site(cls, site: Site, out: Path | None = None) -> Layout:
         conf = Path(out).resolve() if out else site.paths.asterisk
         return cls(conf=conf, run=conf / "run", log=conf / "log", db=conf / "db", spool=site.paths.spool,
                    prompts=site.paths.sounds, recordings=site.paths.recordings)
@@ -74,7 +74,8 @@ class Layout:
 
     def writable(self) -> tuple[Path, ...]:
         """Directories Asterisk writes to (MixMonitor and RECORD FILE write into the spool)."""
-        return (self.run, self.log, self.log / "cdr-csv", self.db, self.spool, self.spool / "monitor", self.spool / "closed",
+        return (self.run, self.log, self.log / "cdr-csv", self.db, self.spool, self.spool / "monitor",
+                self.spool / "closed",
                 self.spool / "voicemail", self.recordings)
 
 

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import jinja2
@@ -163,7 +163,7 @@ def run(site, engine_pid: int, asterisk_pid: int, db, work: Path, n: int, hold: 
     out: dict = {"concurrent": n, "hold_s": hold}
 
     cpu = (cpu_seconds(engine_pid), cpu_seconds(asterisk_pid))
-    started, wall = time.time(), datetime.now(timezone.utc).replace(tzinfo=None)
+    started, wall = time.time(), datetime.now(UTC).replace(tzinfo=None)
     cap = Capture(site, work, f"engine-{n}")
     results: dict = {}
     threads = [threading.Thread(target=lambda: results.__setitem__("walk", place(
@@ -259,7 +259,7 @@ def main() -> int:
             print(f"bench: {n} concurrent callers through the engine, then {n} on the plain dialplan ...", flush=True)
             r = run(site, engine.pid, asterisk_pid, db, work, n, args.hold, first)
             first += 4 * n
-            r["at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            r["at"] = datetime.now(UTC).isoformat(timespec="seconds")
             r["machine"] = f"{os.cpu_count()} cores"
             results.append(r)
             print(json.dumps(r, indent=1), flush=True)
@@ -274,12 +274,13 @@ def main() -> int:
         engine.wait(30)
         pbxmod.stop(asterisk)
     print()
-    print("| concurrent | peak calls | calls | failed | tickets | first prompt p50 / p99 ms | baseline p50 / p99 ms | ratio p50 "
-          "| AGI RTT p50 / p99 ms | engine CPU s/call | Asterisk CPU s/call | engine / Asterisk peak MB |")
+    print("| concurrent | peak calls | calls | failed | tickets | first prompt p50 / p99 ms | baseline p50 / p99 ms "
+          "| ratio p50 | AGI RTT p50 / p99 ms | engine CPU s/call | Asterisk CPU s/call | engine / Asterisk peak MB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['concurrent']} | {r['peak_calls']} | {r['calls']} | {r['failed']} | {r['tickets']} | {r['first_prompt_p50_ms']} / "
-              f"{r['first_prompt_p99_ms']} | {r['baseline_first_prompt_p50_ms']} / {r['baseline_first_prompt_p99_ms']} "
+        print(f"| {r['concurrent']} | {r['peak_calls']} | {r['calls']} | {r['failed']} | {r['tickets']} "
+              f"| {r['first_prompt_p50_ms']} / {r['first_prompt_p99_ms']} "
+              f"| {r['baseline_first_prompt_p50_ms']} / {r['baseline_first_prompt_p99_ms']} "
               f"| {r.get('ratio_first_prompt')} | {r['agi_rtt_p50_ms']} / {r['agi_rtt_p99_ms']} | "
               f"{r['engine_cpu_s_per_call']} | {r['asterisk_cpu_s_per_call']} | {r['engine_peak_mb']} / "
               f"{r['asterisk_peak_mb']} |")

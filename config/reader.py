@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 
 class ConfigError(ValueError):
@@ -27,7 +28,7 @@ class Table:
     def fail(self, name: str, message: str) -> ConfigError:
         return ConfigError(self.file, self.key(name), message)
 
-    def table(self, name: str) -> "Table":
+    def table(self, name: str) -> Table:
         self.seen.add(name)
         value = self.data.get(name, {})
         if not isinstance(value, dict):

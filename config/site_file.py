@@ -168,7 +168,8 @@ def site_from_dict(path: Path, data: dict) -> Site:
             raise ConfigError(path, f"holidays.extra[{i}]", f'must be a "YYYY-MM-DD" date, got {day!r}')
     if hol.country:
         if hol.country not in holidays_lib.list_supported_countries():
-            raise ConfigError(path, "holidays.country", f"unknown country code {hol.country!r} (e.g. \"VN\", or \"\" for none)")
+            raise ConfigError(path, "holidays.country",
+                              f"unknown country code {hol.country!r} (e.g. \"VN\", or \"\" for none)")
     h.done()
 
     top.seen.update({"fields", "queues"})
@@ -178,7 +179,8 @@ def site_from_dict(path: Path, data: dict) -> Site:
     e = top.table("emergency")
     number = matches(re.compile(r"^[0-9]{3,6}$"), "a short emergency number")
     emergency = Emergency(
-        e.get("mode", str, "transfer", lambda v: None if v in ("transfer", "guide") else 'must be "transfer" or "guide"'),
+        e.get("mode", str, "transfer",
+              lambda v: None if v in ("transfer", "guide") else 'must be "transfer" or "guide"'),
         e.get("police", str, "113", number), e.get("fire", str, "114", number), e.get("ambulance", str, "115", number))
     e.done()
 
@@ -186,7 +188,8 @@ def site_from_dict(path: Path, data: dict) -> Site:
     port = between(1, 65535)
     ports = Ports(p.get("bind", str, "127.0.0.1"), p.get("sip", int, 5060, port), p.get("ami", int, 5038, port),
                   p.get("agi", int, 4573, port), p.get("web", int, 8080, port),
-                  p.get("rtp_start", int, 10000, between(1024, 65534)), p.get("rtp_end", int, 20000, between(1025, 65535)))
+                  p.get("rtp_start", int, 10000, between(1024, 65534)),
+                  p.get("rtp_end", int, 20000, between(1025, 65535)))
     if ports.rtp_end <= ports.rtp_start:
         raise p.fail("rtp_end", "must be above ports.rtp_start")
     used = [("sip", ports.sip), ("ami", ports.ami), ("agi", ports.agi), ("web", ports.web)]

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import create_engine, inspect, make_url, select
 from sqlalchemy.orm import Session

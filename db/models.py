@@ -40,7 +40,7 @@ class Call(Base):
     hangup_cause: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8), default="vi")
 
-    tickets: Mapped[list["Ticket"]] = relationship(back_populates="call")
+    tickets: Mapped[list[Ticket]] = relationship(back_populates="call")
 
 
 class Ticket(Base):
@@ -68,7 +68,7 @@ class Ticket(Base):
     abandon_position: Mapped[int | None]
 
     call: Mapped[Call | None] = relationship(back_populates="tickets")
-    events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
+    events: Mapped[list[TicketEvent]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
 
     __table_args__ = (Index("ix_tickets_created_at", "created_at"), Index("ix_tickets_field", "field"),
                       Index("ix_tickets_status", "status"), Index("ix_tickets_agent", "agent"))

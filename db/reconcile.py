@@ -67,7 +67,7 @@ def cdr_calls(lines: list[str], trunk: str) -> dict[str, CallRecord]:
     for row in csv.reader(io.StringIO("\n".join(lines))):
         if len(row) < 17:
             continue
-        r = dict(zip(CDR_COLUMNS, row))
+        r = dict(zip(CDR_COLUMNS, row, strict=False))  # a row may carry more columns
         if not r["channel"].startswith(f"PJSIP/{trunk}-") or not r["uniqueid"]:
             continue
         start, end = _time(r["start"]), _time(r["end"])

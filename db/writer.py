@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,7 @@ BATCH = 500
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Op:
 class TicketHandle:
     """One call's ticket, as the flow sees it. Every method returns at once."""
 
-    def __init__(self, book: "TicketBook", code: str, uniqueid: str):
+    def __init__(self, book: TicketBook, code: str, uniqueid: str):
         self.book, self.code, self.uniqueid = book, code, uniqueid
         self.closed = False
 
@@ -174,7 +174,7 @@ class TicketBook:
                                 len(self.pending), delay, str(e).splitlines()[0])
                     try:
                         await asyncio.wait_for(self.stopping.wait(), delay)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass  # back-off over: try again
                     delay = min(delay * 2, 10)
                     continue
@@ -267,7 +267,7 @@ class TicketBook:
         try:
             await asyncio.wait_for(self.idle.wait(), timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     async def close(self, timeout: float = 10) -> None:

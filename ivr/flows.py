@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from agi_scripts.commands import DIGITS
 from db.writer import TicketBook, TicketHandle
@@ -154,7 +154,7 @@ class HotlineCall:
         wav = self.voicemail_file
         if wav is None or not wav.exists():
             return
-        stored = await asyncio.to_thread(recording.take, self.site, wav, datetime.now(timezone.utc))
+        stored = await asyncio.to_thread(recording.take, self.site, wav, datetime.now(UTC))
         self.ticket.book.recording(self.ticket.code, "voicemail", stored)
         number = self.callback_to
         if not number:
@@ -165,7 +165,7 @@ class HotlineCall:
         except ValueError as e:  # a site closed for the next 60 days: keep the message, say why
             self.ticket.event("callback", step="impossible", reason=str(e))
             return
-        self.ticket.book.callback(self.ticket.code, number, self.call.language, due.astimezone(timezone.utc)
+        self.ticket.book.callback(self.ticket.code, number, self.call.language, due.astimezone(UTC)
                                   .replace(tzinfo=None))
         self.ticket.event("callback", step="scheduled", number=number, due=due.isoformat(timespec="minutes"))
         self.status = "callback_pending"
@@ -210,7 +210,7 @@ class HotlineCall:
         self.callback_to = await self.callback_number()
         if not self.callback_to:
             return False
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         self.ticket.book.callback(self.ticket.code, self.callback_to, call.language, now, queue=name, queued_at=now)
         self.ticket.event("callback", step="scheduled", number=self.callback_to, queue=name, due="now")
         self.status = "callback_pending"

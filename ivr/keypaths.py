@@ -8,7 +8,8 @@ lead to the same service, or to nothing, in every other. Pure logic over the loa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Protocol
+from typing import Protocol
+from collections.abc import Mapping
 
 MAX_DEPTH = 6  # key presses followed from a tree's root; menus deeper than that are not dialled in a panic
 

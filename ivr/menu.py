@@ -56,7 +56,8 @@ _MENU_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")  # also a dialplan context n
 # prompts the engine and the dialplan play besides the menus' own
 SYSTEM_PROMPTS = ("welcome", "closed", "invalid", "sorry-busy", "goodbye", "ticket-number", "fallback-menu",
                   "transferring", "please-hold", *(f"emergency-{s}-guide" for s in SERVICES),
-                  "agent-logged-in", "agent-enter-pin", "agent-logged-out", "agent-paused", "agent-ready", "agent-error",
+                  "agent-logged-in", "agent-enter-pin", "agent-logged-out", "agent-paused", "agent-ready",
+                  "agent-error",
                   "queue-position", "queue-wait", "minutes", "leave-message", "enter-number", "confirm-number",
                   "callback-scheduled", "offer-callback", "emergency-operator")
 
@@ -183,7 +184,8 @@ def load_menu(site: Site, file: Path | None = None) -> MenuTree:
     ivr = data.get("ivr") or {}
     timeout = ivr.get("timeout_ms", 5000)
     if isinstance(timeout, bool) or not isinstance(timeout, int) or not 500 <= timeout <= 60000:
-        raise ConfigError(file, "ivr.timeout_ms", f"must be a positive number of milliseconds (500-60000), got {timeout!r}")
+        raise ConfigError(file, "ivr.timeout_ms",
+                          f"must be a positive number of milliseconds (500-60000), got {timeout!r}")
     raw_menus = data.get("menus") or {}
     if not raw_menus:
         raise ConfigError(file, "menus", "at least one menu is needed")
@@ -193,7 +195,8 @@ def load_menu(site: Site, file: Path | None = None) -> MenuTree:
     for name, raw in raw_menus.items():
         key = f"menus.{name}"
         if not _MENU_NAME.match(name):
-            raise ConfigError(file, key, "a menu name is lower-case letters, digits, - and _ (it names a dialplan context)")
+            raise ConfigError(file, key,
+                              "a menu name is lower-case letters, digits, - and _ (it names a dialplan context)")
         if not isinstance(raw, dict) or not isinstance(raw.get("prompt"), str):
             raise ConfigError(file, f"{key}.prompt", "every menu needs a prompt")
         if raw["prompt"] not in prompts:

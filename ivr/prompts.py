@@ -4,7 +4,8 @@ espeak-ng speaks the text; pydub trims the silence around it and normalises the 
 sox resamples to 8 kHz with a proper anti-alias filter (pydub's own resampling has none).
 Files a site recorded itself are never overwritten: drop `sounds/vi/NAME.wav` in to
 override. A generated file keeps its text beside it (`NAME.tts`) and is made again when the
-text changes; a file without that note is a recording and is left alone. Asterisk plays a prompt by absolute path without extension: `<sounds>/<lang>/<name>`.
+text changes; a file without that note is a recording and is left alone. Asterisk plays a prompt
+by absolute path without extension: `<sounds>/<lang>/<name>`.
 """
 from __future__ import annotations
 

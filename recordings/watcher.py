@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from db.queries.recordings import answered_seconds, ticket_of_file as ticket_code
 from db.types import Database
@@ -65,7 +65,7 @@ class RecordingWatcher:
         kind = "callback" if name.startswith("callback-") else "call"  # fallback-: the call's own recording
         await self.book.flush(5)  # the call's end must be written before its length is compared
         expected = await asyncio.to_thread(answered_seconds, self.db, code) if kind == "call" else None
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         stored = await asyncio.to_thread(store.take, self.site, src, now, expected)
         self.book.recording(code, kind, stored)
         marker.unlink()

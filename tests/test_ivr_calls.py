@@ -89,7 +89,8 @@ def test_emergency_three_then_three_dials_115_on_the_trunk(real_pbx, engine, ami
     # the flow's end and the outcome from AMI, in whichever order they land
     assert sorted(kinds(t)[6:]) == ["emergency", "hangup"]
     assert next(e for e in t["events"] if e["kind"] == "hangup")["detail"] == {"by": "hotline", "at": "emergency:115"}
-    dial_begin = ami.wait_event("DialBegin", Uniqueid=ami.wait_event("Newchannel", CallerIDNum="0911000005")["Uniqueid"])
+    uniqueid = ami.wait_event("Newchannel", CallerIDNum="0911000005")["Uniqueid"]
+    dial_begin = ami.wait_event("DialBegin", Uniqueid=uniqueid)
     assert dial_begin["DialString"] == "115@trunk"
     assert ambulance.answered() >= 1
 

@@ -8,7 +8,8 @@ from config import DEMO_SITE, load_site
 TREE = load_menu(load_site(DEMO_SITE))
 
 
-def walk(keys, state=State("main")):
+def walk(keys, state=None):
+    state = state or State("main")
     steps = []
     for key in keys:
         step = press(TREE, state, key)
@@ -69,7 +70,7 @@ def test_after_hours_menu_takes_a_message_and_offers_emergencies():
                                         ("closed", "9")])
 def test_the_emergency_key_path_is_the_same_from_every_menu(root, keys):
     """3 then 1/2/3: at every hour, with the engine down, and from the report sub-menu."""
-    for digit, service in zip("123", ("police", "fire", "ambulance")):
+    for digit, service in zip("123", ("police", "fire", "ambulance"), strict=True):
         state, steps = State(root), []
         for key in [*keys, "3", digit]:
             steps.append(press(TREE, state, key))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -65,7 +65,7 @@ def test_after_hours_voicemail_then_callback_reaches_the_citizen(real_pbx, workd
     db = store.connect(real_pbx.site.paths.database_url)
     with Session(db) as s:
         cb = s.scalars(select(Callback).join(Ticket).where(Ticket.code == ticket["code"])).one()
-    local_due = cb.due_at.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(real_pbx.site.timezone))
+    local_due = cb.due_at.replace(tzinfo=UTC).astimezone(ZoneInfo(real_pbx.site.timezone))
     assert local_due.strftime("%H:%M") == "07:30" and local_due.date() > datetime.now().date()
 
     # The next morning: an agent claims it and dials; the agent hears the message, then the citizen answers.

@@ -71,8 +71,8 @@ def test_verify_finds_altered_missing_and_orphaned_files(tmp_path):
     (site.paths.recordings / b.path).unlink()
     wav(site.paths.recordings / "stray.wav", 1)
     r = audit.verify(site, db)
-    assert r.corrupt == ["%s (ticket 1022-261125-0001)" % a.path]
-    assert r.missing == ["%s (ticket 1022-261125-0002)" % b.path]
+    assert r.corrupt == [f"{a.path} (ticket 1022-261125-0001)"]
+    assert r.missing == [f"{b.path} (ticket 1022-261125-0002)"]
     assert r.orphaned == ["stray.wav"] and not r.clean
 
 

@@ -1,5 +1,5 @@
 """Statistics from ticket rows and agent intervals, without a PBX."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 from db import store
@@ -32,7 +32,7 @@ async def test_figures_per_queue_field_and_agent(tmp_path):
     await book.flush()
     await book.close()
     log = tmp_path / "queue_log"
-    epoch = int(start.replace(tzinfo=timezone.utc).timestamp()) + 3600
+    epoch = int(start.replace(tzinfo=UTC).timestamp()) + 3600
     log.write_text(f"{epoch}|9.0|incidents|NONE|ENTERQUEUE||0909|1\n")
     report = stats.report(db, log, today, "Asia/Ho_Chi_Minh")
     assert report["queues"]["incidents"] == {"offered": 3, "answered": 2, "abandoned": 1, "service_level": 0.333,
@@ -42,5 +42,6 @@ async def test_figures_per_queue_field_and_agent(tmp_path):
     assert agent["calls"] == 2 and agent["talk_s"] == 160
     assert agent["states_s"] == {"ready": 600, "paused": 1800} and agent["pauses_s"] == {"lunch": 1800}
     assert report["queue_log"]["incidents"]["offered"] == 1
-    assert report["mismatches"] == ["incidents: offered tickets=3 queue_log=1", "incidents: answered tickets=2 queue_log=0",
+    assert report["mismatches"] == ["incidents: offered tickets=3 queue_log=1",
+                                    "incidents: answered tickets=2 queue_log=0",
                                     "incidents: abandoned tickets=1 queue_log=0"]

@@ -77,7 +77,8 @@ def test_agent_gets_the_screen_pop_and_a_supervisor_listens(real_pbx, engine, wo
             agent.click("#save")
             agent.wait_for_selector("#flash.ok >> text=Saved")
             saved = store.get_ticket(db, ticket.code)
-            assert (saved.summary, saved.priority, saved.status) == ("Cây đổ chắn đường Lê Duẩn, cần cắt dọn", 2, "open")
+            assert (saved.summary, saved.priority, saved.status) == (
+                "Cây đổ chắn đường Lê Duẩn, cần cắt dọn", 2, "open")
             assert [e.kind for e in saved.events if e.kind in ("edit", "note")] == ["edit", "note"]
 
             sup = page(b)

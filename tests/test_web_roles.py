@@ -42,7 +42,8 @@ async def test_login_sets_a_strict_httponly_cookie_and_refuses_bad_tokens(consol
     token = await cl.login_token()
     async with cl.http.post(f"{cl.base}/login", json={"username": "lan", "password": PASSWORD}) as r:
         assert r.status == 403  # no CSRF token
-    async with cl.http.post(f"{cl.base}/login", json={"username": "lan", "password": "wrong-password-x", "csrf": token}) as r:
+    wrong = {"username": "lan", "password": "wrong-password-x", "csrf": token}
+    async with cl.http.post(f"{cl.base}/login", json=wrong) as r:
         assert r.status == 401
     async with cl.http.post(f"{cl.base}/login", data={"username": "lan", "password": PASSWORD, "csrf": token,
                                                       "next": "/tickets"}, allow_redirects=False) as r:

@@ -111,14 +111,16 @@ def cmd_stats(site: Site, args) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=1))
         return 0
-    head = f"{'':<14} {'offered':>7} {'answered':>8} {'abandoned':>9} {'SL':>6} {'ASA s':>6} {'AHT s':>6} {'longest':>7}"
+    head = (f"{'':<14} {'offered':>7} {'answered':>8} {'abandoned':>9} {'SL':>6} {'ASA s':>6} {'AHT s':>6} "
+            f"{'longest':>7}")
     for title in ("queues", "fields"):
         print(f"{title} on {data['date']} (service level: answered within {data['service_level_s']} s)")
         print(head)
         for name, f in data[title].items():
             sl = f"{f['service_level']:.0%}" if f["service_level"] is not None else "-"
-            print(f"{name:<14} {f['offered']:>7} {f['answered']:>8} {f['abandoned']:>9} {sl:>6} "
-                  f"{f['asa_s'] if f['asa_s'] is not None else '-':>6} {f['aht_s'] if f['aht_s'] is not None else '-':>6} "
+            asa = f["asa_s"] if f["asa_s"] is not None else "-"
+            aht = f["aht_s"] if f["aht_s"] is not None else "-"
+            print(f"{name:<14} {f['offered']:>7} {f['answered']:>8} {f['abandoned']:>9} {sl:>6} {asa:>6} {aht:>6} "
                   f"{f['longest_wait_s']:>7}")
         print()
     print(f"{'agent':<6} {'calls':>5} {'talk s':>7}  time per state (s); pauses by reason (s)")

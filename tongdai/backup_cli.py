@@ -12,7 +12,7 @@ import argparse
 import json
 import shutil
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,7 @@ def backup(site: Site, out: Path) -> dict[str, Any]:
     if site.paths.secrets.exists():
         secrets = {"file": "secrets.toml", "sha256": _copy(site.paths.secrets, out / "secrets.toml")}
         (out / "secrets.toml").chmod(0o600)
-    manifest = {"format": FORMAT, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    manifest = {"format": FORMAT, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "site": site.name, "hotline": site.hotline,
                 "database": {"kind": kind, "file": db_file.name, "sha256": sha256(db_file),
                              "bytes": db_file.stat().st_size, "tickets": tickets, "events": events},

@@ -17,7 +17,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from asterisk_conf import Layout
 from tongdai import daemon_user
@@ -185,14 +185,16 @@ def _own_user(pbx: Pbx, say: Say = print) -> None:
     except daemon_user.DaemonUserError as e:
         raise PbxError(str(e)) from None
     if before != (uid, gid):
-        say(f"Asterisk runs as host user {daemon_user.DAEMON_USER} (uid {uid}, gid {gid}; was uid {before[0] if before else '?'})")
+        was = before[0] if before else "?"
+        say(f"Asterisk runs as host user {daemon_user.DAEMON_USER} (uid {uid}, gid {gid}; was uid {was})")
 
 
 def prepare(pbx: Pbx, layout: Layout) -> None:
     """Let the daemon user read the config, prompts and stored recordings (they stay tongdai's) and
     write its own directories, and nobody else: folders are 2750 (new files keep its group, so
-    the engine's stored voicemail stays playable for callbacks), files 0640. Folders tongdai did not create are never changed: a
-    system Asterisk that cannot reach its folders is an error that names the folder."""
+    the engine's stored voicemail stays playable for callbacks), files 0640. Folders tongdai did not
+    create are never changed: a system Asterisk that cannot reach its folders is an error that names
+    the folder."""
     ids = pbx.daemon_ids() if os.geteuid() == 0 else None
     for d in layout.writable():
         d.mkdir(parents=True, exist_ok=True)

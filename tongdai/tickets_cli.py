@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 from db import store
@@ -15,7 +15,7 @@ def _since(text: str | None) -> datetime | None:
         return None
     units = {"m": "minutes", "h": "hours", "d": "days"}
     if text[-1:] in units and text[:-1].isdigit():
-        return datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(**{units[text[-1]]: int(text[:-1])})
+        return datetime.now(UTC).replace(tzinfo=None) - timedelta(**{units[text[-1]]: int(text[:-1])})
     try:
         return datetime.fromisoformat(text)
     except ValueError:
@@ -25,7 +25,7 @@ def _since(text: str | None) -> datetime | None:
 def _local(site: Site, iso: str | None) -> str:
     if not iso:
         return "-"
-    at = datetime.fromisoformat(iso).replace(tzinfo=timezone.utc).astimezone(ZoneInfo(site.timezone))
+    at = datetime.fromisoformat(iso).replace(tzinfo=UTC).astimezone(ZoneInfo(site.timezone))
     return at.strftime("%Y-%m-%d %H:%M:%S")
 
 

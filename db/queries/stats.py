@@ -64,7 +64,8 @@ def extras(db: Engine, start: datetime, end: datetime) -> Extras:
     in_range = (Ticket.created_at >= start, Ticket.created_at < end)
     with Session(db) as s:
         transfers: Counter[str] = Counter()
-        for detail, in s.execute(select(TicketEvent.detail).join(Ticket).where(*in_range, TicketEvent.kind == "transfer")):
+        started = select(TicketEvent.detail).join(Ticket).where(*in_range, TicketEvent.kind == "transfer")
+        for detail, in s.execute(started):
             d = json.loads(detail) if detail else {}
             if d.get("to") and "result" not in d:  # the flow logs a transfer's start, then its result
                 transfers[d["to"]] += 1

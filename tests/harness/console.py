@@ -92,7 +92,7 @@ class ServedConsole:
         self.console = Console(self.site, self.db, book, Acd(self.site, self.db, book))
         self.clients: list[ConsoleClient] = []
 
-    async def __aenter__(self) -> "ServedConsole":
+    async def __aenter__(self) -> ServedConsole:
         self.app = make_app(self.console)
         self.runner = web.AppRunner(self.app)
         await self.runner.setup()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import socket
 import tomllib
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from config import DEMO_SITE, Site, load_site
 

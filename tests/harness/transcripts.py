@@ -101,11 +101,11 @@ def _capture(file: str) -> tuple[bytes, list[str], dict[str, list[str]]]:
             banner = ast.literal_eval(parts[2])
         elif parts[1] == "SENT":
             text = ast.literal_eval(parts[2])
-            fields = dict(l.split(": ", 1) for l in text.strip().split("\r\n") if ": " in l)
+            fields = dict(line.split(": ", 1) for line in text.strip().split("\r\n") if ": " in line)
             sent[fields.get("ActionID")] = fields.get("Action")
         elif parts[1] == "FRAME":
             text = ast.literal_eval(parts[2])
-            fields = dict(l.split(": ", 1) for l in text.split("\r\n") if ": " in l)
+            fields = dict(line.split(": ", 1) for line in text.split("\r\n") if ": " in line)
             owner = sent.get(fields.get("ActionID"))
             if owner:
                 answers.setdefault(owner, []).append(text)
@@ -143,7 +143,7 @@ class FakeAmi:
         try:
             while True:
                 block = await reader.readuntil(b"\r\n\r\n")
-                fields = dict(l.split(": ", 1) for l in block.decode().strip().split("\r\n") if ": " in l)
+                fields = dict(line.split(": ", 1) for line in block.decode().strip().split("\r\n") if ": " in line)
                 self.actions.append(fields)
                 if self.silent:
                     continue
