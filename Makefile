@@ -8,13 +8,18 @@ export TONGDAI_SITE ?= sites/demo.toml
 HOST_TOOLS := sipp:sip-tester sox:sox espeak-ng:espeak-ng debootstrap:debootstrap unshare:util-linux
 TEST_TOOLS := chromium:chromium nft:nftables pg_ctlcluster:postgresql setpriv:util-linux
 
-.PHONY: run test venv host-deps test-deps need pbx bench clean
+.PHONY: run test lint venv host-deps test-deps need pbx bench clean
 
 run: host-deps venv
 	$(VENV)/bin/tongdai run
 
-test: host-deps test-deps venv pbx
+test: host-deps test-deps venv pbx lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff (pyflakes, pycodestyle, bugbear, pyupgrade) on everything; mypy --strict on the layers below the top
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 venv: $(VENV)/.installed
 

@@ -45,10 +45,10 @@ class AmiClient:
         self.connected = asyncio.Event()
         self.connections = 0
         self._ids = itertools.count(1)
-        self._pending: dict[str, tuple[asyncio.Future, list[Frame] | None]] = {}
+        self._pending: dict[str, tuple[asyncio.Future[Frame], list[Frame] | None]] = {}
         self._events: asyncio.Queue[Frame] = asyncio.Queue()
         self._writer: asyncio.StreamWriter | None = None
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
 
     # ---- lifecycle ---------------------------------------------------------------
@@ -68,8 +68,8 @@ class AmiClient:
             reader_task.cancel()
             writer.close()
             self._fail_pending("connection closed during login")
-            raise login.exception() if login.done() and login.exception() else AmiDisconnected(
-                "AMI connection closed during login")
+            failure = login.exception() if login.done() else None
+            raise failure or AmiDisconnected("AMI connection closed during login")
         reply = login.result()
         if reply.get("Response") != "Success":
             reader_task.cancel()
@@ -83,7 +83,7 @@ class AmiClient:
         for callback in self.on_connect:
             asyncio.create_task(self._run_callback(callback))
 
-    async def _run_callback(self, callback) -> None:
+    async def _run_callback(self, callback: Callable[[AmiClient], Awaitable[None]]) -> None:
         try:
             await callback(self)
         except AmiError as e:
@@ -110,19 +110,20 @@ class AmiClient:
         response = await self._wait(name, future, timeout)
         if response.get("Response") == "Error":
             raise AmiError(f"{name}: {response.get('Message')}")
-        return events
+        return events or []
 
-    async def _send(self, name: str, is_list: bool, fields: dict) -> tuple[asyncio.Future, list[Frame] | None]:
+    async def _send(self, name: str, is_list: bool,
+                    fields: dict[str, str]) -> tuple[asyncio.Future[Frame], list[Frame] | None]:
         if self._writer is None or self._writer.is_closing():
             raise AmiDisconnected(f"{name}: AMI not connected")
         action_id = f"td-{next(self._ids)}"
-        future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
         events: list[Frame] | None = [] if is_list else None
         self._pending[action_id] = (future, events)
         self._writer.write(encode(name, ActionID=action_id, **fields))
         return future, events
 
-    async def _wait(self, name: str, future: asyncio.Future, timeout: float | None) -> Frame:
+    async def _wait(self, name: str, future: asyncio.Future[Frame], timeout: float | None) -> Frame:
         try:
             return await asyncio.wait_for(future, timeout or self.action_timeout)
         except TimeoutError:
@@ -166,7 +167,7 @@ class AmiClient:
         elif events is not None:
             events.append(frame)
 
-    async def _watch(self, reader_task: asyncio.Task) -> None:
+    async def _watch(self, reader_task: asyncio.Task[None]) -> None:
         """Keep-alive and reconnection: a dead or silent connection is replaced."""
         pinger = asyncio.create_task(self._ping(), name="ami-ping")
         done, _ = await asyncio.wait({reader_task, pinger}, return_when=asyncio.FIRST_COMPLETED)

@@ -51,6 +51,8 @@ class AutoDialer:
     async def _dial(self, callback_id: int, agent: str) -> None:
         try:
             seat = (await self.acd.desk.agent(agent)).seat
+            if seat is None:  # logged out since it was picked
+                return
             outcome = await callbacks.dial(self.site, self.acd.db, self.acd.ami, callback_id, seat, agent)
             log.info("automatic callback %d by agent %s: %s", callback_id, agent, outcome or "agent did not answer")
         except (TimeoutError, AmiError, callbacks.CallbackError) as e:

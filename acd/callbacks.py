@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 from acd.ami import AmiClient
+from acd.frames import Frame
 from config import Site
 from db import store
 from db.queries import callbacks as books
@@ -84,9 +85,9 @@ async def dial(site: Site, db: Database, ami: AmiClient, callback_id: int, agent
         raise CallbackError(f"no open callback {callback_id}")
     if not phone.valid(cb.number):
         raise CallbackError(f"callback {callback_id}: {cb.number!r} is not a callable Vietnamese number")
-    done: asyncio.Future = asyncio.get_running_loop().create_future()
+    done: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
 
-    def watch(frame):
+    def watch(frame: Frame) -> None:
         if done.done():
             return
         if frame.get("Event") == "UserEvent" and frame.get("UserEvent") == "TongdaiCallback" \
@@ -104,7 +105,7 @@ async def dial(site: Site, db: Database, ami: AmiClient, callback_id: int, agent
 
 
 async def _dial(site: Site, db: Database, ami: AmiClient, cb: CallbackView, agent_seat: str, agent: str,
-                done: asyncio.Future, timeout: float) -> str | None:
+                done: asyncio.Future[str | None], timeout: float) -> str | None:
     callback_id = cb.id
     variables = {"TONGDAI_CB_ID": str(callback_id), "TONGDAI_TICKET": cb.ticket,
                  "TONGDAI_CB_NUMBER": phone.national(cb.number), "TONGDAI_VM": _voicemail(db, site, cb.ticket),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from acd.ami import AmiError
-from acd.desk import PAUSE_REASONS, AgentDesk, DeskError
+from acd.desk import PAUSE_REASONS, AgentDesk, AgentInfo, DeskError
 from acd.frames import endpoint
 from acd.pin_guard import PinGuard
 from db.writer import TicketBook
@@ -25,7 +25,7 @@ def seat_of(call: Call) -> str:
     return endpoint(call.env["channel"])
 
 
-async def _pin_login(desk: AgentDesk, guard: PinGuard, book: TicketBook, call: Call, seat: str):
+async def _pin_login(desk: AgentDesk, guard: PinGuard, book: TicketBook, call: Call, seat: str) -> AgentInfo:
     actor = seat.removeprefix("PJSIP/")
     if guard.locked(seat):
         book.audit(actor, "pin_refused", target=seat, call=call.uniqueid, reason="locked out")

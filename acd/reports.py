@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from acd import stats
 from db.queries.stats import extras
@@ -15,13 +16,13 @@ MAX_DAYS = 366
 COLUMNS = ("offered", "answered", "abandoned", "service_level", "asa_s", "aht_s", "longest_wait_s")
 
 
-def _extras(db: Database, start, end) -> dict:
+def _extras(db: Database, start: datetime, end: datetime) -> dict[str, Any]:
     e = extras(db, start, end)
     return {"emergency_transfers": e.transfers, "after_hours_calls": e.after_hours_calls,
             "after_hours_messages": e.after_hours_messages, "callback_outcomes": e.callback_outcomes}
 
 
-def report(db: Database, tz: str, first: date, last: date) -> dict:
+def report(db: Database, tz: str, first: date, last: date) -> dict[str, Any]:
     if last < first:
         raise ValueError("to: must not be before from")
     if (last - first).days >= MAX_DAYS:
@@ -37,7 +38,7 @@ def report(db: Database, tz: str, first: date, last: date) -> dict:
             "queues": queues, "fields": fields, "days": days, **_extras(db, start, end)}
 
 
-def to_csv(data: dict) -> str:
+def to_csv(data: dict[str, Any]) -> str:
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(("section", "name") + COLUMNS)

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import time
 from collections import defaultdict, deque
+from typing import Any
 
 from acd.frames import Frame
 from db.writer import TicketBook
@@ -59,7 +60,7 @@ class SecurityWatch:
         self.reported = 0
         self.table = f"tongdai_{site.ports.sip}"
         self.enforce = bool(shutil.which("nft")) and os.geteuid() == 0
-        self.jobs: set[asyncio.Task] = set()
+        self.jobs: set[asyncio.Task[None]] = set()
 
     def _nft(self, script: str) -> bool:
         done = subprocess.run(["nft", "-f", "-"], input=script, capture_output=True, text=True, timeout=10)
@@ -113,7 +114,7 @@ class SecurityWatch:
         self.book.audit("engine", "ban", target=ip, failures=failures, minutes=self.minutes, last=last,
                         enforced=enforced)
 
-    def picture(self) -> dict:
+    def picture(self) -> dict[str, Any]:
         now = time.monotonic()
         return {"failures_reported": self.reported, "enforced": self.enforce,
                 "banned": sorted(ip for ip, until in self.banned.items() if until > now)}

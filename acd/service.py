@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, UTC
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
 from db.types import Database
 
-from acd.agents import AgentBoard
+from acd.agents import AgentBoard, Change
 from acd.ami import AmiAuthError, AmiClient, AmiError
 from acd.desk import AgentDesk, DeskError, seed_demo_agents
 from acd.emergency_calls import EmergencyCalls
@@ -49,8 +50,9 @@ class Acd:
         self.waiting: dict[str, set[str]] = {}  # queue -> uniqueids of callers waiting
         self.holdtime: dict[str, float] = {}  # queue -> smoothed wait before an agent answered
         self.joined: dict[str, float] = {}  # uniqueid -> when the caller joined its queue (epoch)
-        self.listeners: list = []  # f(event name, frame), called after the engine has applied an event
-        self.tasks: list[asyncio.Task] = []
+        # f(event name, frame), called after the engine has applied an event
+        self.listeners: list[Callable[[str, Frame], None]] = []
+        self.tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await asyncio.to_thread(seed_demo_agents, self.site, self.db)
@@ -81,7 +83,7 @@ class Acd:
             await asyncio.sleep(1)
             self._persist(self.board.tick(time.time()))
 
-    def _persist(self, changes) -> None:
+    def _persist(self, changes: Iterable[Change]) -> None:
         for c in changes:
             self.book.agent_state(c.member, c.state, c.reason, _at(c.at))
 

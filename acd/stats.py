@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
+from typing import Any
 
 from db.queries import stats as books
 from db.queries.stats import TicketTimeline
@@ -44,7 +45,7 @@ class Figures:
             self.abandoned += 1
         self.longest_wait = max(self.longest_wait, answered_wait or 0, abandoned_wait or 0)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         return {
             "offered": self.offered, "answered": self.answered, "abandoned": self.abandoned,
             "service_level": round(self.answered_in_sl / self.offered, 3) if self.offered else None,
@@ -60,9 +61,9 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _queue_visits(ticket: TicketTimeline) -> dict[str, dict]:
+def _queue_visits(ticket: TicketTimeline) -> dict[str, dict[str, Any]]:
     """Per queue this ticket joined: the wait when answered / abandoned, the talk time."""
-    visits: dict[str, dict] = {}
+    visits: dict[str, dict[str, Any]] = {}
     for kind, d in ticket.events:
         if kind == "queue" and d.get("step") == "join":
             visits.setdefault(d["queue"], {"answered": None, "talk": None, "abandoned": None})
@@ -77,7 +78,7 @@ def _queue_visits(ticket: TicketTimeline) -> dict[str, dict]:
     return visits
 
 
-def from_tickets(db: Database, start: datetime, end: datetime, tz: str | None = None) -> tuple[dict, ...]:
+def from_tickets(db: Database, start: datetime, end: datetime, tz: str | None = None) -> tuple[dict[str, Any], ...]:
     """Figures per queue and per field; with `tz`, also per site-local day (one pass over the tickets)."""
     queues: dict[str, Figures] = defaultdict(Figures)
     fields: dict[str, Figures] = defaultdict(Figures)
@@ -95,8 +96,8 @@ def from_tickets(db: Database, start: datetime, end: datetime, tz: str | None = 
     return out + ({k: f.summary() for k, f in sorted(days.items())},) if zone else out
 
 
-def per_agent(db: Database, start: datetime, end: datetime, now: datetime) -> dict:
-    agents: dict[str, dict] = defaultdict(lambda: {"calls": 0, "talk_s": 0, "states": defaultdict(float),
+def per_agent(db: Database, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
+    agents: dict[str, dict[str, Any]] = defaultdict(lambda: {"calls": 0, "talk_s": 0, "states": defaultdict(float),
                                                    "pauses": defaultdict(float)})
     for agent, talk in books.answered_by_agents(db, start, end):
         agents[agent]["calls"] += 1
@@ -114,7 +115,7 @@ def per_agent(db: Database, start: datetime, end: datetime, now: datetime) -> di
                 "pauses_s": {s: round(x) for s, x in v["pauses"].items()}} for k, v in sorted(agents.items())}
 
 
-def from_queue_log(path: Path, start: datetime, end: datetime) -> dict:
+def from_queue_log(path: Path, start: datetime, end: datetime) -> dict[str, Any]:
     """offered / answered / abandoned per queue from app_queue's queue_log."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"offered": 0, "answered": 0, "abandoned": 0})
     lo, hi = start.replace(tzinfo=UTC).timestamp(), end.replace(tzinfo=UTC).timestamp()
@@ -131,7 +132,7 @@ def from_queue_log(path: Path, start: datetime, end: datetime) -> dict:
     return {k: dict(v) for k, v in sorted(counts.items())}
 
 
-def report(db: Database, queue_log: Path, day: date, tz: str) -> dict:
+def report(db: Database, queue_log: Path, day: date, tz: str) -> dict[str, Any]:
     start, end = day_bounds(day, tz)
     now = datetime.now(UTC).replace(tzinfo=None)
     queues, fields = from_tickets(db, start, end)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
 
 from agi_scripts.protocol import Reply
 
@@ -40,13 +41,18 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch in DIGITS)
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class Command:
+class Command(Generic[T]):
     def line(self) -> str:
         raise NotImplementedError
 
-    def parse(self, reply: Reply):
-        return reply.result
+    def parse(self, reply: Reply) -> T:
+        """What the flow gets back (a digit, a value, a status): each command says; by default
+        the numeric result."""
+        return cast(T, reply.result)
 
     def hung_up(self, reply: Reply) -> bool:
         """True when this answer itself says the channel is gone (Asterisk's HANGUP line
@@ -55,19 +61,19 @@ class Command:
 
 
 @dataclass(frozen=True)
-class Answer(Command):
+class Answer(Command[int]):
     def line(self) -> str:
         return "ANSWER"
 
 
 @dataclass(frozen=True)
-class Hangup(Command):
+class Hangup(Command[int]):
     def line(self) -> str:
         return "HANGUP"
 
 
 @dataclass(frozen=True)
-class StreamFile(Command):
+class StreamFile(Command[str]):
     """Play a file; a digit in `escape` stops it (barge-in). Parses to the digit or ''."""
 
     file: str
@@ -84,7 +90,7 @@ class StreamFile(Command):
 
 
 @dataclass(frozen=True)
-class GetData(Command):
+class GetData(Command[str]):
     """Play a prompt and collect up to `max_digits` digits; parses to the digits ('' on timeout)."""
 
     file: str
@@ -102,7 +108,7 @@ class GetData(Command):
 
 
 @dataclass(frozen=True)
-class WaitForDigit(Command):
+class WaitForDigit(Command[str]):
     timeout_ms: int
 
     def line(self) -> str:
@@ -116,7 +122,7 @@ class WaitForDigit(Command):
 
 
 @dataclass(frozen=True)
-class SayDigits(Command):
+class SayDigits(Command[int]):
     digits: str
     escape: str = ""
 
@@ -125,7 +131,7 @@ class SayDigits(Command):
 
 
 @dataclass(frozen=True)
-class SetVariable(Command):
+class SetVariable(Command[int]):
     name: str
     value: str
 
@@ -134,7 +140,7 @@ class SetVariable(Command):
 
 
 @dataclass(frozen=True)
-class GetVariable(Command):
+class GetVariable(Command[str | None]):
     """Parses to the value, or None when the variable is unset."""
 
     name: str
@@ -147,7 +153,7 @@ class GetVariable(Command):
 
 
 @dataclass(frozen=True)
-class Exec(Command):
+class Exec(Command[int]):
     """Run a dialplan application. Arguments are quoted; `result=-2` raises AppMissing."""
 
     app: str
@@ -165,7 +171,7 @@ class Exec(Command):
 
 
 @dataclass(frozen=True)
-class RecordFile(Command):
+class RecordFile(Command[int]):
     """Record to `file` (no extension) until `#`, `max_ms` or `silence_s` of silence."""
 
     file: str
@@ -181,7 +187,7 @@ class RecordFile(Command):
 
 
 @dataclass(frozen=True)
-class Verbose(Command):
+class Verbose(Command[int]):
     message: str
     level: int = 1
 

@@ -19,8 +19,9 @@ class ConfigError(ValueError):
 class Table:
     """One TOML table being read: every read names its key; unread keys are errors."""
 
-    def __init__(self, file: Path, data: dict, prefix: str = ""):
-        self.file, self.data, self.prefix, self.seen = file, data, prefix, set()
+    def __init__(self, file: Path, data: dict[str, Any], prefix: str = ""):
+        self.file, self.data, self.prefix = file, data, prefix
+        self.seen: set[str] = set()
 
     def key(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -61,5 +62,5 @@ def between(low: int, high: int) -> Callable[[int], str | None]:
     return lambda v: None if low <= v <= high else f"must be from {low} to {high}"
 
 
-def matches(pattern: re.Pattern, what: str) -> Callable[[str], str | None]:
+def matches(pattern: re.Pattern[str], what: str) -> Callable[[str], str | None]:
     return lambda v: None if pattern.match(v) else f"must be {what}"

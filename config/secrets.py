@@ -9,6 +9,10 @@ import os
 import secrets
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the settings module imports nothing of ours either; this is for the type only
+    from config.settings import Site
 
 
 def load_or_create(path: Path, names: list[str]) -> dict[str, str]:
@@ -37,7 +41,7 @@ def load_or_create(path: Path, names: list[str]) -> dict[str, str]:
     return known
 
 
-def site_secret_names(site) -> list[str]:
+def site_secret_names(site: Site) -> list[str]:
     """SIP passwords per seat, the AMI secret, and the demo agents' PINs."""
     return (["ami", "pin_salt"] + [f"agent{e}" for e in site.agents.extensions]
             + [f"supervisor{e}" for e in site.supervisors.extensions]

@@ -136,7 +136,7 @@ def load_site(file: str | Path | None = None) -> Site:
     return site_from_dict(path, data)
 
 
-def site_from_dict(path: Path, data: dict) -> Site:
+def site_from_dict(path: Path, data: dict[str, Any]) -> Site:
     top = Table(path, data)
     s = top.table("site")
     name = s.get("name", str, check=matches(_NAME, "a lower-case name"))

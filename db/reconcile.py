@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -96,9 +97,10 @@ def add_queue_facts(calls: dict[str, CallRecord], queue_log: Path) -> None:
             calls[parts[1]].queue.append((parts[2], parts[3], parts[4], parts[5:]))
 
 
-def _state(path: Path) -> dict:
+def _state(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        state = json.loads(path.read_text())
+        return state if isinstance(state, dict) else {}
     except (OSError, ValueError):
         return {}
 
@@ -118,10 +120,10 @@ def find(db: Engine, trunk: str, cdr: Path, queue_log: Path, state_path: Path, l
         return Plan([], [], offset)
     with Session(db) as s:
         known = set(s.scalars(select(Call.uniqueid).where(Call.uniqueid.in_(list(calls)))))
-        stale = s.execute(select(Ticket.code, Call.uniqueid).join(Call, Ticket.call_id == Call.id)
-                          .where(Ticket.status == "in_call", Call.uniqueid.in_(list(calls)))).all()
+        open_rows = s.execute(select(Ticket.code, Call.uniqueid).join(Call, Ticket.call_id == Call.id)
+                              .where(Ticket.status == "in_call", Call.uniqueid.in_(list(calls)))).all()
     missing = {u: c for u, c in calls.items() if u not in known and u not in live}
-    stale = [(code, u) for code, u in stale if u not in live]
+    stale = [(code, u) for code, u in open_rows if u not in live]
     add_queue_facts({**missing, **{u: calls[u] for _, u in stale}}, queue_log)
     return Plan(list(missing.values()), [(code, u, calls[u]) for code, u in stale], offset)
 

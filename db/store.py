@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -21,7 +22,7 @@ def connect(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 5})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
             cur = dbapi_connection.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=5000")
@@ -60,7 +61,7 @@ def get_ticket(engine: Engine, code: str) -> Ticket | None:
                         .where(Ticket.code == code))
 
 
-def as_dict(t: Ticket) -> dict:
+def as_dict(t: Ticket) -> dict[str, Any]:
     return {
         "code": t.code, "kind": t.kind, "field": t.field, "status": t.status, "service": t.service,
         "queue": t.queue, "caller_number": t.call.caller_number if t.call else None,
@@ -75,7 +76,7 @@ def as_dict(t: Ticket) -> dict:
 
 
 def add_audit(engine: Engine, actor: str, action: str, target: str | None = None, call: str | None = None,
-              detail: dict | None = None) -> int:
+              detail: dict[str, Any] | None = None) -> int:
     from db.models import Audit
     from db.writer import utcnow
     with Session(engine) as s, s.begin():
@@ -86,7 +87,7 @@ def add_audit(engine: Engine, actor: str, action: str, target: str | None = None
         return row.id
 
 
-def add_call_event(engine: Engine, uniqueid: str, kind: str, detail: dict | None = None) -> str | None:
+def add_call_event(engine: Engine, uniqueid: str, kind: str, detail: dict[str, Any] | None = None) -> str | None:
     """An event on the ticket of call `uniqueid` (from outside the engine); returns its code."""
     from db.models import TicketEvent
     from db.writer import utcnow

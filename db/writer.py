@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
+from typing import Any
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,7 +38,7 @@ class Op:
     kind: str  # create | event | update (the ticket) | call (the call row) | agent (state) | audit
     code: str
     at: str
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 class TicketHandle:
@@ -47,20 +48,20 @@ class TicketHandle:
         self.book, self.code, self.uniqueid = book, code, uniqueid
         self.closed = False
 
-    def event(self, kind: str, **detail) -> None:
+    def event(self, kind: str, **detail: Any) -> None:
         self.book.push(Op("event", self.code, utcnow().isoformat(), {"kind": kind, "detail": detail or None}))
 
-    def update(self, **fields) -> None:
+    def update(self, **fields: Any) -> None:
         self.book.push(Op("update", self.code, utcnow().isoformat(), fields))
 
-    def call(self, **fields) -> None:
+    def call(self, **fields: Any) -> None:
         """Set columns of the call row (answered_at, linkedid, hangup_cause, language...)."""
         self.book.push(Op("call", self.code, utcnow().isoformat(), fields))
 
     def answered(self) -> None:
         self.call(answered_at=utcnow().isoformat())
 
-    def close(self, status: str = "closed", **call_fields) -> None:
+    def close(self, status: str = "closed", **call_fields: Any) -> None:
         """The call is over: set the ticket's final status and stamp the call's end."""
         if self.closed:
             return
@@ -79,13 +80,13 @@ class TicketBook:
         self.idle = asyncio.Event()
         self.idle.set()
         self.numbers = TicketNumbers(engine, hotline, self.tz)
-        self.ids: dict[str, tuple[int, int]] = {}  # code -> (ticket id, call id), once written
+        self.ids: dict[str, tuple[int, int | None]] = {}  # code -> (ticket id, call id), once written
         self.codes: dict[str, str] = {}  # uniqueid -> ticket code, for events that come over AMI
         self.audits: dict[str, int] = {}
         self.closing = False
         self.stopping = asyncio.Event()
         self.failures = 0
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self.spool.exists():
@@ -123,7 +124,7 @@ class TicketBook:
         self.push(Op("agent", "", at.isoformat(), {"agent": agent, "state": state, "reason": reason}))
 
     def audit(self, actor: str, action: str, target: str | None = None, call: str | None = None,
-              **detail) -> str:
+              **detail: Any) -> str:
         """An audit row; returns its key for `audit_end`."""
         key = f"audit-{actor}-{action}-{time.monotonic_ns()}"
         self.push(Op("audit", key, utcnow().isoformat(), {"actor": actor, "action": action, "target": target,
@@ -137,7 +138,7 @@ class TicketBook:
         """End the actor's open audit rows of these actions (e.g. a spy started from the CLI)."""
         self.push(Op("audit_end_by", actor, utcnow().isoformat(), {"actions": list(actions)}))
 
-    def recording(self, code: str, kind: str, stored) -> None:
+    def recording(self, code: str, kind: str, stored: Any) -> None:
         self.push(Op("recording", code, utcnow().isoformat(), {"kind": kind, "path": stored.path,
                                                               "sha256": stored.sha256, "bytes": stored.bytes,
                                                               "duration_s": stored.duration_s, "flag": stored.flag}))
@@ -184,8 +185,8 @@ class TicketBook:
             if not self.pending:
                 self.idle.set()
 
-    def _write(self, batch: list[Op]) -> dict[str, tuple[int, int]]:
-        ids: dict[str, tuple[int, int]] = {}
+    def _write(self, batch: list[Op]) -> dict[str, tuple[int, int | None]]:
+        ids: dict[str, tuple[int, int | None]] = {}
         with Session(self.engine) as s, s.begin():
             for op in batch:
                 at = datetime.fromisoformat(op.at)
@@ -258,7 +259,7 @@ class TicketBook:
         return ids
 
     @staticmethod
-    def _lookup(s: Session, code: str) -> tuple[int, int]:
+    def _lookup(s: Session, code: str) -> tuple[int, int | None]:
         row = s.execute(select(Ticket.id, Ticket.call_id).where(Ticket.code == code)).one()
         return row[0], row[1]
 

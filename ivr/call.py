@@ -8,17 +8,26 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from collections.abc import MutableMapping
+from typing import Any, TypeVar
+
 from agi_scripts import commands as c
 from agi_scripts.protocol import AgiChannel, CallHangup, Environment
 
 log = logging.getLogger("tongdai.call")
+T = TypeVar("T")
 
 
-class CallLog(logging.LoggerAdapter):
+class CallLog(logging.LoggerAdapter[logging.Logger]):
     """Every log line about a call carries its uniqueid and ticket code."""
 
-    def process(self, msg, kwargs):
-        return f"[{self.extra['uniqueid']} {self.extra.get('ticket') or '-'}] {msg}", kwargs
+    def __init__(self, logger: logging.Logger, uniqueid: str):
+        super().__init__(logger, {})
+        self.uniqueid = uniqueid
+        self.ticket: str | None = None  # set once the flow has opened it
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        return f"[{self.uniqueid} {self.ticket or '-'}] {msg}", kwargs
 
 
 class Call:
@@ -27,7 +36,7 @@ class Call:
         self.env: Environment = channel.env
         self.sounds = sounds
         self.language = language
-        self.log = CallLog(log, {"uniqueid": self.env.uniqueid, "ticket": None})
+        self.log = CallLog(log, self.env.uniqueid)
 
     @property
     def uniqueid(self) -> str:
@@ -41,7 +50,7 @@ class Call:
     def caller_name(self) -> str:
         return c.clean(self.env["calleridname"])
 
-    async def run(self, command: c.Command, last: bool = False):
+    async def run(self, command: c.Command[T], last: bool = False) -> T:
         reply = await self.channel.send(command.line(), last)
         if command.hung_up(reply):
             self.channel.hung_up = True

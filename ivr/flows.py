@@ -40,7 +40,7 @@ class HotlineCall:
         self.ticket: TicketHandle = ctx.tickets.open(
             call.uniqueid, call.caller_number, call.caller_name, channel=call.env["channel"],
             dnid=call.env["dnid"])
-        call.log.extra["ticket"] = self.ticket.code
+        call.log.ticket = self.ticket.code
         self.at = "greeting"
         self.status = "closed"
         self.voicemail_file: Path | None = None
@@ -103,17 +103,17 @@ class HotlineCall:
     async def perform(self, action: Action) -> None:
         call, ticket = self.call, self.ticket
         if action.kind == "emergency":
-            await self.emergency(action.service)
+            await self.emergency(action.need("service"))
         elif action.kind == "goodbye":
             await call.play(call.prompt("goodbye"))
         elif action.kind == "voicemail":
             await self.voicemail()
         elif action.kind == "info":
             ticket.update(kind="info", field=action.field, queue=action.queue)
-            await call.play(call.prompt(action.prompt))
-            await self.queue(action.queue)
+            await call.play(call.prompt(action.need("prompt")))
+            await self.queue(action.need("queue"))
         elif action.kind == "report":
-            queue = self.site.queue_for(action.field)
+            queue = self.site.queue_for(action.need("field"))
             ticket.update(kind="report", field=action.field, queue=queue)
             ticket.event("report", field=action.field)
             await self.queue(queue)

@@ -15,14 +15,19 @@ MAX_DEPTH = 6  # key presses followed from a tree's root; menus deeper than that
 
 
 class _Action(Protocol):
-    kind: str
-    menu: str | None
-    service: str | None
+    @property
+    def kind(self) -> str: ...
+    @property
+    def menu(self) -> str | None: ...
+    @property
+    def service(self) -> str | None: ...
 
 
 class _Menu(Protocol):
-    name: str
-    options: Mapping[str, _Action]
+    @property
+    def name(self) -> str: ...
+    @property
+    def options(self) -> Mapping[str, _Action]: ...
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ivr.hours import describe
 from ivr.keypaths import conflicts, key_paths
@@ -81,6 +82,13 @@ class Action:
     field: str | None = None
     service: str | None = None
     language: str | None = None
+
+    def need(self, name: str) -> str:
+        """A key the loader made sure this kind of action has (e.g. `service` of an emergency)."""
+        value = getattr(self, name)
+        if not isinstance(value, str):
+            raise ValueError(f"action {self.kind!r} has no {name}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -140,7 +148,8 @@ def _action(file: Path, key: str, raw: object) -> Action:
     return Action(kind, **{k: v for k, v in raw.items() if k != "action"})
 
 
-def _check_action(file: Path, key: str, a: Action, site: Site, menus: dict, prompts: dict) -> None:
+def _check_action(file: Path, key: str, a: Action, site: Site, menus: dict[str, Any],
+                  prompts: dict[str, Prompt]) -> None:
     def bad(sub: str, message: str) -> ConfigError:
         return ConfigError(file, f"{key}.{sub}", message)
     if a.menu is not None and a.menu not in menus:
@@ -227,7 +236,7 @@ def load_menu(site: Site, file: Path | None = None) -> MenuTree:
     return tree
 
 
-def _emergency(file: Path, raw: object, menus: dict) -> Emergency:
+def _emergency(file: Path, raw: object, menus: dict[str, Any]) -> Emergency:
     if not isinstance(raw, dict):
         raise ConfigError(file, "emergency", 'one emergency key path is required, e.g. [emergency] key = "3", '
                                              'menu = "emergency"')
@@ -264,6 +273,6 @@ def _check_fallback(tree: MenuTree) -> None:
 
 
 def _check_key_paths(tree: MenuTree) -> None:
-    paths = {label: key_paths(tree.menus, root) for label, root in tree.trees().items()}
+    paths = {label: key_paths(dict(tree.menus), root) for label, root in tree.trees().items()}
     for c in conflicts(paths):
         raise ConfigError(tree.file, f"menus.{c.here.menu}.options.{c.here.key}", c.message())

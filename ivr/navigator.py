@@ -8,6 +8,7 @@ menu; at `tree.retries` failures the menu's `on_fail` action (the operator by de
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from ivr.menu import Action, MenuTree
 
@@ -23,7 +24,7 @@ class State:
 class Step:
     state: State
     event: str  # menu | invalid | timeout | language
-    detail: dict
+    detail: dict[str, Any]
     play: tuple[str, ...] = ()  # prompt names to play before asking again
     action: Action | None = None  # final action; None means ask state.menu again
 
@@ -49,7 +50,8 @@ def press(tree: MenuTree, state: State, key: str) -> Step:
     if action.kind == "repeat":
         return Step(state, "menu", detail)
     if action.kind == "menu":
-        return Step(State(action.menu, state.language), "menu", {**detail, "to": action.menu})
+        return Step(State(action.need("menu"), state.language), "menu", {**detail, "to": action.menu})
     if action.kind == "language":
-        return Step(State(state.menu, action.language), "language", {**detail, "language": action.language})
+        return Step(State(state.menu, action.need("language")), "language",
+                    {**detail, "language": action.language})
     return Step(state, "menu", detail, action=action)

@@ -28,4 +28,6 @@ def valid(number: str) -> bool:
 def national(number: str) -> str:
     """'+84905123456' -> '0905123456' (digits only, as dialled over the trunk)."""
     parsed = _parse(number)
+    if parsed is None:  # callers check valid() first; a bad number is a bug, not a silent "0None"
+        raise ValueError(f"not a phone number: {number!r}")
     return "0" + str(parsed.national_number)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, UTC
+from datetime import UTC, datetime
+from pathlib import Path
 
 from db.queries.recordings import answered_seconds, ticket_of_file as ticket_code
 from db.types import Database
@@ -48,7 +49,7 @@ class RecordingWatcher:
             TicketHandle(self.book, code, "").event("recording_failed", error=str(error),
                                                     store=str(self.site.paths.recordings))
 
-    async def take(self, marker) -> None:
+    async def take(self, marker: Path) -> None:
         name = marker.name
         src = store.monitor_dir(self.site) / f"{name}.wav"
         code = await asyncio.to_thread(ticket_code, self.db, name)
