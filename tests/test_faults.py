@@ -82,7 +82,7 @@ def test_asterisk_restart_under_the_engine(tmp_path):
         assert "QueueMember" in own.rx("queue show operator") or "agent101" in own.rx("queue show operator")
         # the phone registers again, as phones do when their registration is refreshed
         sipp.register(own.site.ports.sip, tmp_path / "agent101", "agent101", own.secrets["agent101"], phone.port)
-        own.wait_reachable("agent101", timeout=20)
+        own.wait_reachable("agent101", timeout=60)  # a loaded machine qualifies late
         xml = sipp.write_citizen(tmp_path, [("pause", 1500), ("dtmf", "0")], end="wait_bye", caller="0906100001",
                                  bye_timeout=40000)
         result = sipp.call(own.site.ports.sip, xml, timeout=60)
