@@ -12,7 +12,7 @@ from db.types import DatabaseUnavailable
 from acd import callbacks
 from acd.ami import AmiError
 from acd.service import Acd
-from db.writer import utcnow
+from db.clock import utcnow
 from config import Site
 
 log = logging.getLogger("tongdai.callbacks")

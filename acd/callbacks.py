@@ -19,7 +19,7 @@ from db import store
 from db.queries import callbacks as books
 from db.queries.callbacks import CallbackError, CallbackView
 from db.types import Database
-from db.writer import utcnow
+from db.clock import utcnow
 from ivr import phone
 
 OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "resolved")

@@ -17,7 +17,7 @@ from config.secrets import load_or_create, site_secret_names
 from db.queries import agents as books
 from db.queries.agents import AgentError, AgentInfo
 from db.types import Database
-from db.writer import utcnow
+from db.clock import utcnow
 
 log = logging.getLogger("tongdai.agents")
 PAUSE_REASONS = {"1": "break", "2": "lunch", "3": "training", "4": "after-call work"}

@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, selectinload
 
+from db.clock import utcnow
 from db.models import Call, Ticket
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -78,7 +79,6 @@ def as_dict(t: Ticket) -> dict[str, Any]:
 def add_audit(engine: Engine, actor: str, action: str, target: str | None = None, call: str | None = None,
               detail: dict[str, Any] | None = None) -> int:
     from db.models import Audit
-    from db.writer import utcnow
     with Session(engine) as s, s.begin():
         row = Audit(at=utcnow(), actor=actor, action=action, target=target, call=call,
                     detail=json.dumps(detail, ensure_ascii=False) if detail else None)
@@ -90,7 +90,6 @@ def add_audit(engine: Engine, actor: str, action: str, target: str | None = None
 def add_call_event(engine: Engine, uniqueid: str, kind: str, detail: dict[str, Any] | None = None) -> str | None:
     """An event on the ticket of call `uniqueid` (from outside the engine); returns its code."""
     from db.models import TicketEvent
-    from db.writer import utcnow
     with Session(engine) as s, s.begin():
         ticket = s.scalar(select(Ticket).join(Call).where(Call.uniqueid == uniqueid))
         if ticket is None:

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, UTC
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 from typing import Any
@@ -22,15 +22,12 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from db.clock import utcnow as utcnow  # re-exported for callers that import it from here
 from db.numbers import TicketNumbers
 from db.models import CASE_STATUSES, AgentState, Audit, Call, Callback, Recording, Ticket, TicketEvent
 
 log = logging.getLogger("tongdai.tickets")
 BATCH = 500
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from db import store as dbstore
 from db.queries import recordings as books
 from db.queries.recordings import OPEN_STATUSES
 from db.types import Database
-from db.writer import utcnow
+from db.clock import utcnow
 from recordings.store import sha256
 
 log = logging.getLogger("tongdai.recordings")
