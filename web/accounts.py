@@ -1,7 +1,8 @@
 """Console accounts and sessions: argon2 password hashes, server-side sessions.
 
 A session cookie carries a random token; the database keeps only its SHA-256, the user
-and the session's CSRF token. A login lasts one shift (12 hours).
+and the session's CSRF token. A login lasts one shift (12 hours). The rules (who may have
+which name, role, password) and the hashing live here; the storage in `db.queries.accounts`.
 """
 from __future__ import annotations
 
@@ -9,18 +10,17 @@ import hashlib
 import logging
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, func, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from db.models import User, WebSession
-from db.writer import utcnow
+from config import Site
 from config.secrets import load_or_create
+from db.queries import accounts as stored
+from db.queries.accounts import AccountError, UserView
+from db.types import Database, DatabaseUnavailable
+from db.clock import utcnow
 
 log = logging.getLogger("tongdai.web")
 
@@ -32,25 +32,10 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,31}")
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("tongdai-not-a-user")  # unknown users cost the same time as known ones
 
-
-class AccountError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class UserView:
-    id: int
-    username: str
-    name: str
-    role: str
-    extension: str | None
-
-    def as_dict(self) -> dict:
-        return {"username": self.username, "name": self.name, "role": self.role, "extension": self.extension}
-
-
-def _view(u: User) -> UserView:
-    return UserView(u.id, u.username, u.name, u.role, u.extension)
+# AccountError and UserView are defined with the storage; they stay importable from here
+__all__ = ["AccountError", "UserView", "ROLES", "NEEDS_EXTENSION", "SESSION_HOURS", "MIN_PASSWORD", "USERNAME",
+           "check_password", "add_user", "set_password", "users", "count", "authenticate", "open_session",
+           "session_user", "close_session", "ensure_admin"]
 
 
 def check_password(password: str) -> None:
@@ -58,7 +43,7 @@ def check_password(password: str) -> None:
         raise AccountError(f"password: at least {MIN_PASSWORD} characters")
 
 
-def add_user(db: Engine, username: str, role: str, password: str, extension: str | None = None,
+def add_user(db: Database, username: str, role: str, password: str, extension: str | None = None,
              name: str | None = None) -> UserView:
     if not USERNAME.fullmatch(username):
         raise AccountError("username: 2-32 of a-z 0-9 _ . - (starting with a letter or digit)")
@@ -67,81 +52,58 @@ def add_user(db: Engine, username: str, role: str, password: str, extension: str
     if role in NEEDS_EXTENSION and not (extension and extension.isdigit()):
         raise AccountError(f"extension: a {role} needs their agent/supervisor number (digits)")
     check_password(password)
-    user = User(username=username, name=name or username, role=role, extension=extension,
-                password_hash=_hasher.hash(password), created_at=utcnow())
-    try:
-        with Session(db) as s, s.begin():
-            s.add(user)
-            s.flush()
-            return _view(user)
-    except IntegrityError:
-        raise AccountError(f"username: {username!r} already exists") from None
+    return stored.create_user(db, username, name or username, role, extension, _hasher.hash(password), utcnow())
 
 
-def set_password(db: Engine, username: str, password: str) -> None:
+def set_password(db: Database, username: str, password: str) -> None:
+    """A new password; the user's other logins end."""
     check_password(password)
-    with Session(db) as s, s.begin():
-        user = s.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise AccountError(f"no user {username!r}")
-        user.password_hash = _hasher.hash(password)
-        s.execute(delete(WebSession).where(WebSession.user_id == user.id))  # other logins end
+    stored.replace_password(db, username, _hasher.hash(password))
 
 
-def users(db: Engine) -> list[UserView]:
-    with Session(db) as s:
-        return [_view(u) for u in s.scalars(select(User).where(User.disabled.is_(False)).order_by(User.username))]
+def users(db: Database) -> list[UserView]:
+    return stored.enabled_users(db)
 
 
-def count(db: Engine) -> int:
-    with Session(db) as s:
-        return s.scalar(select(func.count()).select_from(User)) or 0
+def count(db: Database) -> int:
+    return stored.count_users(db)
 
 
-def authenticate(db: Engine, username: str, password: str) -> UserView | None:
-    with Session(db) as s, s.begin():
-        user = s.scalar(select(User).where(User.username == username, User.disabled.is_(False)))
-        try:
-            _hasher.verify(user.password_hash if user else _DUMMY, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if user is None:
-            return None
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
-        return _view(user)
+def authenticate(db: Database, username: str, password: str) -> UserView | None:
+    found = stored.credentials(db, username)
+    try:
+        _hasher.verify(found.password_hash if found else _DUMMY, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if found is None:
+        return None
+    if _hasher.check_needs_rehash(found.password_hash):
+        stored.upgrade_password_hash(db, found.user.id, found.password_hash, _hasher.hash(password))
+    return found.user
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(db: Engine, user: UserView) -> tuple[str, str]:
+def open_session(db: Database, user: UserView) -> tuple[str, str]:
     """A new login: (the cookie's token, the session's CSRF token)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     now = utcnow()
-    with Session(db) as s, s.begin():
-        s.execute(delete(WebSession).where(WebSession.expires_at < now))
-        s.add(WebSession(token_hash=_digest(token), user_id=user.id, csrf=csrf, created_at=now,
-                         expires_at=now + timedelta(hours=SESSION_HOURS)))
+    stored.store_session(db, _digest(token), user.id, csrf, now, now + timedelta(hours=SESSION_HOURS))
     return token, csrf
 
 
-def session_user(db: Engine, token: str) -> tuple[UserView, str] | None:
+def session_user(db: Database, token: str) -> tuple[UserView, str] | None:
     """The user and the session's CSRF token, if the session is live."""
-    with Session(db) as s:
-        row = s.execute(select(User, WebSession.csrf).join(WebSession, WebSession.user_id == User.id)
-                        .where(WebSession.token_hash == _digest(token), WebSession.expires_at > utcnow(),
-                               User.disabled.is_(False))).first()
-    return (_view(row[0]), row[1]) if row else None
+    return stored.session_user(db, _digest(token), utcnow())
 
 
-def close_session(db: Engine, token: str) -> None:
-    with Session(db) as s, s.begin():
-        s.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+def close_session(db: Database, token: str) -> None:
+    stored.drop_session(db, _digest(token))
 
 
-def ensure_admin(site, db: Engine) -> None:
+def ensure_admin(site: Site, db: Database) -> None:
     """On a fresh install, the first admin account `admin`, with the password generated into the
     site's secrets file (key `console_admin`); `tongdai users passwd admin` changes it."""
     try:
@@ -149,5 +111,5 @@ def ensure_admin(site, db: Engine) -> None:
             return
         password = load_or_create(site.paths.secrets, ["console_admin"])["console_admin"]
         add_user(db, "admin", "admin", password, name="Administrator")
-    except SQLAlchemyError as e:  # the console then refuses logins until the database is back
+    except DatabaseUnavailable as e:  # the console then refuses logins until the database is back
         log.error("cannot create the first admin: %s", str(e).splitlines()[0])

@@ -6,14 +6,13 @@ import asyncio
 import logging
 
 from aiohttp import web
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from acd import callbacks
 from acd.ami import AmiError
 from acd.desk import DeskError
-from db.models import Recording, Ticket
-from db.writer import utcnow
+from db.queries.voicemails import voicemail_ids
+from db.types import Database
+from db.clock import utcnow
 from web.context import USER, console
 from web.guard import allow, body, fail, ident
 
@@ -21,13 +20,10 @@ log = logging.getLogger("tongdai.web")
 WORKERS = ("callback",)  # callback workers are agents: their account carries the agent number
 
 
-def _listing(db: Engine) -> list[dict]:
+def _listing(db: Database) -> list[dict]:
     now = utcnow()
     rows = callbacks.listing(db)
-    with Session(db) as s:
-        voicemails = dict(s.execute(select(Ticket.code, Recording.id).join(Recording, Recording.ticket_id == Ticket.id)
-                                    .where(Ticket.code.in_([r.ticket for r in rows]), Recording.kind == "voicemail",
-                                           Recording.status != "purged")).all())
+    voicemails = voicemail_ids(db, [r.ticket for r in rows])
     return [{"id": r.id, "ticket": r.ticket, "number": r.number, "language": r.language,
              "due_at": r.due_at.isoformat() + "Z", "due": r.due_at <= now, "attempts": r.attempts, "state": r.state,
              "claimed_by": r.claimed_by, "outcome": r.outcome,
@@ -86,7 +82,7 @@ async def dial(request: web.Request) -> web.Response:
         try:
             outcome = await callbacks.dial(c.site, c.db, c.acd.ami, cb_id, seat, ext)
             log.info("callback %d dialled by %s: %s", cb_id, ext, outcome or "agent did not answer")
-        except (callbacks.CallbackError, AmiError, asyncio.TimeoutError) as e:
+        except (TimeoutError, callbacks.CallbackError, AmiError) as e:
             log.error("callback %d: dialling failed: %s", cb_id, e)
 
     task = asyncio.create_task(run(), name=f"callback-{cb_id}")

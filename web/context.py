@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from sqlalchemy import Engine
 
-from db.writer import TicketBook
 from config import Site
+from db.queries.accounts import UserView
+from db.types import Database
+from db.writer import TicketBook
 
 if TYPE_CHECKING:
     from acd.security import SecurityWatch
@@ -22,15 +23,15 @@ if TYPE_CHECKING:
 @dataclass
 class Console:
     site: Site
-    db: Engine
+    db: Database
     book: TicketBook
-    acd: "Acd"
-    security: "SecurityWatch | None" = None
-    agi: "FastAgiServer | None" = None
-    recordings: "RecordingWatcher | None" = None
-    hub: "Hub" = field(init=False)
+    acd: Acd
+    security: SecurityWatch | None = None
+    agi: FastAgiServer | None = None
+    recordings: RecordingWatcher | None = None
+    hub: Hub = field(init=False)
     jobs: set = field(default_factory=set)  # background tasks (screen-pops, callback dials), kept referenced
-    limiter: "RateLimiter" = field(init=False)
+    limiter: RateLimiter = field(init=False)
 
 
 CONSOLE = web.AppKey("console", Console)
@@ -44,6 +45,6 @@ HOME = {"agent": "/agent", "supervisor": "/wallboard", "callback": "/callbacks",
         "admin": "/wallboard"}
 
 # what the session middleware puts on each request
-USER = web.RequestKey("user", object)  # web.accounts.UserView
+USER = web.RequestKey("user", UserView)
 CSRF = web.RequestKey("csrf", str)
 TOKEN = web.RequestKey("token", str)

@@ -16,8 +16,8 @@ from collections import defaultdict, deque
 from urllib.parse import parse_qsl, quote
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
+from db.types import DatabaseUnavailable
 from web import accounts
 from web.context import CSRF, TOKEN, USER, console
 
@@ -162,7 +162,7 @@ async def database(request: web.Request, handler):
     """The database away (locked, down): a clear 503; calls and the engine go on."""
     try:
         return await handler(request)
-    except SQLAlchemyError as e:
+    except DatabaseUnavailable as e:
         log.error("console: database unavailable for %s %s: %s", request.method, request.path,
                   str(e).splitlines()[0])
         raise web.HTTPServiceUnavailable(text=json.dumps({"error": "database unavailable: try again shortly"}),

@@ -13,9 +13,9 @@ import logging
 from collections import defaultdict
 
 from aiohttp import WSMsgType, web
-from sqlalchemy.exc import SQLAlchemyError
 
 from acd.frames import Frame
+from db.types import DatabaseUnavailable
 from web import tickets, wallboard
 from web.accounts import ROLES, UserView
 from web.context import Console, USER, console
@@ -83,7 +83,7 @@ class Hub:
         await self.console.book.flush(2)
         try:
             record = await asyncio.to_thread(tickets.load, self.console.db, SYSTEM, handle.code)
-        except SQLAlchemyError as err:  # the database is away: the pop carries what the engine knows
+        except DatabaseUnavailable as err:  # the database is away: the pop carries what the engine knows
             log.error("screen-pop of %s without the database: %s", handle.code, str(err).splitlines()[0])
             record = {"code": handle.code, "caller_number": e.get("CallerIDNum"), "events": [], "earlier": [],
                       "field": None, "priority": 3, "summary": None}
@@ -97,14 +97,14 @@ class Hub:
         while True:
             try:
                 await asyncio.wait_for(self.dirty.wait(), 5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self.dirty.clear()
             agents, self.dirty_agents = self.dirty_agents, set()
             if any(self.sockets.get(f"board:{r}") for r in WALLBOARD_ROLES):
                 try:
                     picture = await wallboard.snapshot(self.console)
-                except SQLAlchemyError as err:
+                except DatabaseUnavailable as err:
                     log.warning("wallboard without today's figures: %s", str(err).splitlines()[0])
                     continue
                 for role in WALLBOARD_ROLES:

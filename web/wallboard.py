@@ -53,7 +53,8 @@ async def snapshot(c: Console) -> dict:
                   (("ready", ("ready",)), ("talking", ("ringing", "talking")), ("wrapup", ("wrapup",)),
                    ("paused", ("paused",)))}
         figures = today.get(q.name, {})
-        queues.append({"queue": q.name, "waiting": len(joined), "longest_wait_s": int(now - min(joined)) if joined else 0,
+        queues.append({"queue": q.name, "waiting": len(joined),
+                       "longest_wait_s": int(now - min(joined)) if joined else 0,
                        "agents": counts, "offered": figures.get("offered", 0), "answered": figures.get("answered", 0),
                        "abandoned": figures.get("abandoned", 0), "service_level": figures.get("service_level")})
     agents = [agent_state(c, s.member) for s in sorted(seats, key=lambda s: s.member)]

@@ -1,0 +1,167 @@
+"""Tickets as the console shows them: search, the whole record of one ticket, edits and notes,
+and the recording a viewer asks to play.
+
+Who sees what is decided here, from the viewer's role and extension: an agent only the
+tickets of calls they answered, a callback worker the tickets that have a callback, every
+other role every ticket. Dates go out as ISO text with a 'Z' (they are stored in UTC).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, select
+from sqlalchemy.orm import Session, selectinload
+
+from db.models import CASE_STATUSES, TICKET_STATUSES, Call, Callback, Recording, Ticket, TicketEvent
+from db.store import as_dict
+from db.clock import utcnow
+
+__all__ = ["CASE_STATUSES", "TICKET_STATUSES", "TicketNotFound", "NotYourTicket", "NoSuchRecording",
+           "PlayableRecording", "search", "load", "edit", "add_note", "playable_recording"]
+
+
+class TicketNotFound(LookupError):
+    """No ticket of that code."""
+
+
+class NotYourTicket(PermissionError):
+    """The ticket exists but this viewer may not see it."""
+
+
+class NoSuchRecording(LookupError):
+    """No recording of that id."""
+
+
+@dataclass(frozen=True)
+class PlayableRecording:
+    id: int
+    ticket: str  # its ticket's code
+    kind: str  # call | voicemail | callback
+    path: str  # relative to the recordings store
+    status: str  # ok | flagged | purged
+
+
+def _visible(role: str, extension: str | None) -> ColumnElement[bool] | None:
+    """The condition limiting tickets to what this viewer may see (None: all)."""
+    if role == "agent":
+        return Ticket.agent == extension
+    if role == "callback":
+        return Ticket.id.in_(select(Callback.ticket_id))
+    return None
+
+
+def _z(at: datetime) -> str:
+    return at.isoformat() + "Z"
+
+
+def search(db: Engine, role: str, extension: str | None, *, code: str | None = None, number: str | None = None,
+           field: str | None = None, status: str | None = None, created_from: datetime | None = None,
+           created_before: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest tickets this viewer may see, matching every filter given: part of the code, part
+    of the caller's number, the field and status exactly, created in [created_from, created_before)."""
+    stmt = select(Ticket, Call).outerjoin(Call, Ticket.call_id == Call.id).order_by(Ticket.id.desc())
+    where = _visible(role, extension)
+    if where is not None:
+        stmt = stmt.where(where)
+    if code is not None:
+        stmt = stmt.where(Ticket.code.contains(code))
+    if number is not None:
+        stmt = stmt.where(Call.caller_number.contains(number))
+    if field is not None:
+        stmt = stmt.where(Ticket.field == field)
+    if status is not None:
+        stmt = stmt.where(Ticket.status == status)
+    if created_from is not None:
+        stmt = stmt.where(Ticket.created_at >= created_from)
+    if created_before is not None:
+        stmt = stmt.where(Ticket.created_at < created_before)
+    with Session(db) as s:
+        rows = s.execute(stmt.limit(limit)).all()
+    return [{"code": t.code, "created_at": _z(t.created_at), "caller_number": c.caller_number if c else None,
+             "kind": t.kind, "field": t.field, "status": t.status, "queue": t.queue, "agent": t.agent,
+             "priority": t.priority, "summary": (t.summary or "")[:120]} for t, c in rows]
+
+
+def _may_see(s: Session, ticket_id: int, where: ColumnElement[bool] | None) -> bool:
+    return where is None or s.scalar(select(Ticket.id).where(Ticket.id == ticket_id, where)) is not None
+
+
+def load(db: Engine, code: str, role: str, extension: str | None) -> dict[str, Any]:
+    """The whole record of one ticket: its timeline, recordings, callbacks, notes and the caller's
+    earlier tickets. TicketNotFound, or NotYourTicket if this viewer may not see it."""
+    where = _visible(role, extension)
+    with Session(db) as s:
+        t = s.scalar(select(Ticket).options(selectinload(Ticket.events), selectinload(Ticket.call))
+                     .where(Ticket.code == code))
+        if t is None:
+            raise TicketNotFound(f"no ticket {code}")
+        if not _may_see(s, t.id, where):
+            raise NotYourTicket(f"ticket {code} is not yours")
+        out = as_dict(t)
+        out.update(summary=t.summary, priority=t.priority, created_at=out["created_at"] + "Z")
+        out["recordings"] = [{"id": r.id, "kind": r.kind, "duration_s": r.duration_s, "status": r.status,
+                              "flag": r.flag, "url": f"/api/recordings/{r.id}/audio"}
+                             for r in s.scalars(select(Recording).where(Recording.ticket_id == t.id))]
+        out["callbacks"] = [{"id": c.id, "state": c.state, "outcome": c.outcome, "attempts": c.attempts,
+                             "due_at": _z(c.due_at), "claimed_by": c.claimed_by}
+                            for c in s.scalars(select(Callback).where(Callback.ticket_id == t.id))]
+        out["earlier"] = _earlier(s, t, where)
+        out["notes"] = [{"at": e["at"], **(e["detail"] or {})} for e in out["events"] if e["kind"] == "note"]
+    return out
+
+
+def _earlier(s: Session, t: Ticket, where: ColumnElement[bool] | None) -> list[dict[str, Any]]:
+    """The caller's other tickets: code, date, field, status for all; the summary only of those the
+    viewer may open themselves (an agent sees another agent's ticket exists, not what it says)."""
+    if not (t.call and t.call.caller_number):
+        return []
+    rows = s.execute(select(Ticket.id, Ticket.code, Ticket.created_at, Ticket.field, Ticket.status, Ticket.summary)
+                     .join(Call).where(Call.caller_number == t.call.caller_number, Ticket.id != t.id)
+                     .order_by(Ticket.id.desc()).limit(10)).all()
+    mine = {r.id for r in rows} if where is None else set(
+        s.scalars(select(Ticket.id).where(Ticket.id.in_([r.id for r in rows]), where)))
+    return [{"code": e.code, "created_at": _z(e.created_at), "field": e.field, "status": e.status,
+             **({"summary": (e.summary or "")[:120]} if e.id in mine else {})} for e in rows]
+
+
+def _event(s: Session, code: str, kind: str, detail: dict[str, Any]) -> Ticket:
+    t = s.scalar(select(Ticket).where(Ticket.code == code))
+    if t is None:
+        raise TicketNotFound(f"no ticket {code}")
+    s.add(TicketEvent(ticket_id=t.id, at=utcnow(), kind=kind, detail=json.dumps(detail, ensure_ascii=False)))
+    return t
+
+
+def edit(db: Engine, code: str, by: str, changes: dict[str, Any]) -> None:
+    """Set the ticket's columns named in `changes` (already checked by the caller), with an 'edit'
+    event saying who changed what. Nothing is written when there is nothing to change."""
+    if not changes:
+        return
+    with Session(db) as s, s.begin():
+        t = _event(s, code, "edit", {"by": by, **changes})
+        for column, value in changes.items():
+            setattr(t, column, value)
+
+
+def add_note(db: Engine, code: str, by: str, text: str) -> None:
+    """A note on the ticket's timeline."""
+    with Session(db) as s, s.begin():
+        _event(s, code, "note", {"by": by, "text": text})
+
+
+def playable_recording(db: Engine, recording_id: int, role: str, extension: str | None) -> PlayableRecording:
+    """A recording with its ticket, if this viewer may see that ticket: NoSuchRecording, or
+    NotYourTicket. Whether the file is still stored is the caller's to check."""
+    where = _visible(role, extension)
+    with Session(db) as s:
+        row = s.execute(select(Recording, Ticket.code).join(Ticket, Ticket.id == Recording.ticket_id)
+                        .where(Recording.id == recording_id)).first()
+        if row is None:
+            raise NoSuchRecording(f"no recording {recording_id}")
+        rec, code = row
+        if not _may_see(s, rec.ticket_id, where):
+            raise NotYourTicket(f"ticket {code} is not yours")
+    return PlayableRecording(rec.id, code, rec.kind, rec.path, rec.status)
