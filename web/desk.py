@@ -9,7 +9,7 @@ from acd.ami import AmiError
 from acd.desk import PAUSE_REASONS, DeskError
 from web.context import USER, console
 from web.guard import allow, body, fail
-from web.wallboard import agent_state
+from web.board import agent_state
 
 DESK_ROLES = ("agent", "callback")
 

@@ -16,7 +16,8 @@ from aiohttp import WSMsgType, web
 
 from acd.frames import Frame
 from db.types import DatabaseUnavailable
-from web import tickets, wallboard
+from db.queries import tickets as stored_tickets
+from web import board
 from web.accounts import ROLES, UserView
 from web.context import Console, USER, console
 from web.guard import allow, fail
@@ -82,8 +83,9 @@ class Hub:
         self.current[agent] = handle.code
         await self.console.book.flush(2)
         try:
-            record = await asyncio.to_thread(tickets.load, self.console.db, SYSTEM, handle.code)
-        except DatabaseUnavailable as err:  # the database is away: the pop carries what the engine knows
+            record = await asyncio.to_thread(stored_tickets.load, self.console.db, handle.code, SYSTEM.role, None)
+            record["can_edit"] = True  # the pop goes to the answering agent, who edits the ticket
+        except (DatabaseUnavailable, stored_tickets.TicketNotFound) as err:  # the pop carries what the engine knows
             log.error("screen-pop of %s without the database: %s", handle.code, str(err).splitlines()[0])
             record = {"code": handle.code, "caller_number": e.get("CallerIDNum"), "events": [], "earlier": [],
                       "field": None, "priority": 3, "summary": None}
@@ -103,7 +105,7 @@ class Hub:
             agents, self.dirty_agents = self.dirty_agents, set()
             if any(self.sockets.get(f"board:{r}") for r in WALLBOARD_ROLES):
                 try:
-                    picture = await wallboard.snapshot(self.console)
+                    picture = await board.snapshot(self.console)
                 except DatabaseUnavailable as err:
                     log.warning("wallboard without today's figures: %s", str(err).splitlines()[0])
                     continue
@@ -111,7 +113,7 @@ class Hub:
                     await self._send(f"board:{role}", {"type": "wallboard", **picture})
             for agent in agents:
                 if self.sockets.get(f"agent:{agent}"):
-                    await self._send(f"agent:{agent}", {"type": "state", **wallboard.agent_state(self.console, agent)})
+                    await self._send(f"agent:{agent}", {"type": "state", **board.agent_state(self.console, agent)})
             await asyncio.sleep(0.5)
 
     def keys(self, user: UserView) -> list[str]:
@@ -136,9 +138,9 @@ async def socket(request: web.Request) -> web.WebSocketResponse:
         hub.sockets[key].add(ws)
     try:
         if user.role in WALLBOARD_ROLES:
-            await ws.send_str(json.dumps({"type": "wallboard", **await wallboard.snapshot(hub.console)}, default=str))
+            await ws.send_str(json.dumps({"type": "wallboard", **await board.snapshot(hub.console)}, default=str))
         if user.extension and user.role in ("agent", "callback"):
-            await ws.send_str(json.dumps({"type": "state", **wallboard.agent_state(hub.console, user.extension)}))
+            await ws.send_str(json.dumps({"type": "state", **board.agent_state(hub.console, user.extension)}))
         async for msg in ws:  # the page only listens; anything it sends is ignored
             if msg.type == WSMsgType.ERROR:
                 break
