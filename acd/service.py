@@ -197,7 +197,7 @@ class Acd:
         ticket = self.book.handle(e.get("Uniqueid", ""))
         if ticket is None:
             return
-        now = datetime.now(UTC).replace(tzinfo=None).isoformat()
+        now = datetime.now(UTC).replace(tzinfo=None)
         if name == "QueueCallerJoin":
             ticket.update(queue_joined_at=now)
         elif name == "AgentConnect":

@@ -138,8 +138,8 @@ def apply(book: TicketBook, plan: Plan, state_path: Path) -> tuple[int, int]:
                      disposition=c.disposition, ended=c.end.isoformat())
         _queue_facts(handle, c)
         handle.close("closed")
-        handle.update(closed_at=c.end.isoformat())
-        handle.call(ended_at=c.end.isoformat())
+        handle.update(closed_at=c.end)
+        handle.call(ended_at=c.end)
     state_path.parent.mkdir(parents=True, exist_ok=True)
     state_path.write_text(json.dumps({"cdr_offset": plan.offset}))
     if plan.missing or plan.stale:
@@ -150,14 +150,14 @@ def apply(book: TicketBook, plan: Plan, state_path: Path) -> tuple[int, int]:
 
 def _ticket(book: TicketBook, c: CallRecord) -> None:
     ticket = book.open(c.uniqueid, c.src, "", channel=c.channel)
-    ticket.update(created_at=c.start.isoformat())
-    ticket.call(started_at=c.start.isoformat(), answered_at=c.answer.isoformat() if c.answer else None)
+    ticket.update(created_at=c.start)
+    ticket.call(started_at=c.start, answered_at=c.answer)
     ticket.event("reconciled", source="cdr", note="served by the dialplan while the engine was down", apps=c.apps,
                  disposition=c.disposition, started=c.start.isoformat(), ended=c.end.isoformat())
     _queue_facts(ticket, c)
     ticket.close("closed")
-    ticket.update(closed_at=c.end.isoformat())
-    ticket.call(ended_at=c.end.isoformat())
+    ticket.update(closed_at=c.end)
+    ticket.call(ended_at=c.end)
 
 
 # CDR dispositions in DialStatus's words (the engine's AMI-borne outcomes use those)

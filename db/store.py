@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, selectinload
 
+from db import operations as ops
 from db.clock import utcnow
 from db.models import Call, Ticket
 
@@ -78,22 +79,17 @@ def as_dict(t: Ticket) -> dict[str, Any]:
 
 def add_audit(engine: Engine, actor: str, action: str, target: str | None = None, call: str | None = None,
               detail: dict[str, Any] | None = None) -> int:
-    from db.models import Audit
-    with Session(engine) as s, s.begin():
-        row = Audit(at=utcnow(), actor=actor, action=action, target=target, call=call,
-                    detail=json.dumps(detail, ensure_ascii=False) if detail else None)
-        s.add(row)
-        s.flush()
-        return row.id
+    """An audit row written now (the console and the CLI); returns its id."""
+    key = f"now-{actor}-{action}"
+    written = ops.apply_now(engine, ops.AuditStart(key, utcnow(), actor, action, target, call, detail))
+    return written.audits[key]
 
 
 def add_call_event(engine: Engine, uniqueid: str, kind: str, detail: dict[str, Any] | None = None) -> str | None:
     """An event on the ticket of call `uniqueid` (from outside the engine); returns its code."""
-    from db.models import TicketEvent
-    with Session(engine) as s, s.begin():
-        ticket = s.scalar(select(Ticket).join(Call).where(Call.uniqueid == uniqueid))
-        if ticket is None:
-            return None
-        s.add(TicketEvent(ticket_id=ticket.id, at=utcnow(), kind=kind,
-                          detail=json.dumps(detail, ensure_ascii=False) if detail else None))
-        return ticket.code
+    with Session(engine) as s:
+        code = s.scalar(select(Ticket.code).join(Call).where(Call.uniqueid == uniqueid))
+    if code is None:
+        return None
+    ops.apply_now(engine, ops.AddEvent(code, utcnow(), kind, detail))
+    return code

@@ -7,7 +7,6 @@ other role every ticket. Dates go out as ISO text with a 'Z' (they are stored in
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,8 +14,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, select
 from sqlalchemy.orm import Session, selectinload
 
-from db.models import CASE_STATUSES, TICKET_STATUSES, Call, Callback, Recording, Ticket, TicketEvent
+from db.models import CASE_STATUSES, TICKET_STATUSES, Call, Callback, Recording, Ticket
 from db.store import as_dict
+from db import operations as ops
 from db.clock import utcnow
 
 __all__ = ["CASE_STATUSES", "TICKET_STATUSES", "TicketNotFound", "NotYourTicket", "NoSuchRecording",
@@ -127,29 +127,27 @@ def _earlier(s: Session, t: Ticket, where: ColumnElement[bool] | None) -> list[d
              **({"summary": (e.summary or "")[:120]} if e.id in mine else {})} for e in rows]
 
 
-def _event(s: Session, code: str, kind: str, detail: dict[str, Any]) -> Ticket:
-    t = s.scalar(select(Ticket).where(Ticket.code == code))
-    if t is None:
-        raise TicketNotFound(f"no ticket {code}")
-    s.add(TicketEvent(ticket_id=t.id, at=utcnow(), kind=kind, detail=json.dumps(detail, ensure_ascii=False)))
-    return t
+def _ticket_exists(db: Engine, code: str) -> None:
+    with Session(db) as s:
+        if s.scalar(select(Ticket.id).where(Ticket.code == code)) is None:
+            raise TicketNotFound(f"no ticket {code}")
 
 
 def edit(db: Engine, code: str, by: str, changes: dict[str, Any]) -> None:
     """Set the ticket's columns named in `changes` (already checked by the caller), with an 'edit'
-    event saying who changed what. Nothing is written when there is nothing to change."""
+    event saying who changed what: the same operations the engine's writer applies. Nothing is
+    written when there is nothing to change."""
     if not changes:
         return
-    with Session(db) as s, s.begin():
-        t = _event(s, code, "edit", {"by": by, **changes})
-        for column, value in changes.items():
-            setattr(t, column, value)
+    _ticket_exists(db, code)
+    now = utcnow()
+    ops.apply_now(db, ops.AddEvent(code, now, "edit", {"by": by, **changes}), ops.SetTicket(code, now, changes))
 
 
 def add_note(db: Engine, code: str, by: str, text: str) -> None:
     """A note on the ticket's timeline."""
-    with Session(db) as s, s.begin():
-        _event(s, code, "note", {"by": by, "text": text})
+    _ticket_exists(db, code)
+    ops.apply_now(db, ops.AddEvent(code, utcnow(), "note", {"by": by, "text": text}))
 
 
 def playable_recording(db: Engine, recording_id: int, role: str, extension: str | None) -> PlayableRecording:
