@@ -68,7 +68,9 @@ class Ticket(Base):
     abandon_position: Mapped[int | None]
 
     call: Mapped[Call | None] = relationship(back_populates="tickets")
-    events: Mapped[list[TicketEvent]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
+    # one order for a ticket's events whoever wrote them (the engine's writer, the console, the CLI)
+    events: Mapped[list[TicketEvent]] = relationship(back_populates="ticket",
+                                                     order_by="(TicketEvent.at, TicketEvent.id)")
 
     __table_args__ = (Index("ix_tickets_created_at", "created_at"), Index("ix_tickets_field", "field"),
                       Index("ix_tickets_status", "status"), Index("ix_tickets_agent", "agent"))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db import store
 from db.models import AgentState, Audit
+from db.clock import utcnow
 from tests.harness import sipp
 from tests.harness.cli import cli
 from tests.harness.tickets import kinds, wait_closed
@@ -147,7 +147,7 @@ def test_supervisor_listen_from_the_cli(real_pbx, acd, workdir, ami):
     db = store.connect(real_pbx.site.paths.database_url)
     with Session(db) as s:
         [row] = [r for r in s.scalars(select(Audit).where(Audit.action == "listen"))]
-    assert (row.actor, row.target) == ("supervisor201", "106") and row.at <= datetime.utcnow()
+    assert (row.actor, row.target) == ("supervisor201", "106") and row.at <= utcnow()
     deadline = time.monotonic() + 10
     while row.ended_at is None and time.monotonic() < deadline:  # ChanSpyStop closes it
         time.sleep(0.3)

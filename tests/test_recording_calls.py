@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db import store
 from db.models import Callback, Ticket
+from db.clock import utcnow
 from tests.conftest import EngineProcess
 from tests.harness import sipp
 from tests.harness.cli import cli
@@ -99,7 +100,7 @@ def test_after_hours_voicemail_then_callback_reaches_the_citizen(real_pbx, workd
 
 def test_callback_no_answer_is_retried_later(real_pbx, workdir):
     db = store.connect(real_pbx.site.paths.database_url)
-    now = datetime.utcnow()
+    now = utcnow()
     cb_id = seed_callback(real_pbx.site, "0905222333")
     agent = sipp.AgentPhone(workdir, real_pbx.site.ports.sip, "agent102", real_pbx.secrets["agent102"],
                             answer_after=300)

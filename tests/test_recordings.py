@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from db import store as dbstore
 from db.models import Audit, Call, Recording, Ticket
+from db.clock import utcnow
 from recordings import audit, store
 from tests.harness.site import make_site
 
@@ -61,7 +62,7 @@ def test_verify_finds_altered_missing_and_orphaned_files(tmp_path):
     site = make_site(tmp_path)
     db = dbstore.connect(site.paths.database_url)
     dbstore.migrate(db)
-    now = datetime.utcnow()
+    now = utcnow()
     a = _row(db, site, "1022-261125-0001", "closed", now)
     b = _row(db, site, "1022-261125-0002", "closed", now)
     assert audit.verify(site, db).clean
@@ -80,10 +81,10 @@ def test_purge_keeps_an_expired_recording_of_an_open_ticket(tmp_path):
     site = make_site(tmp_path, recordings={"retention_days": 30})
     db = dbstore.connect(site.paths.database_url)
     dbstore.migrate(db)
-    old = datetime.utcnow() - timedelta(days=40)
+    old = utcnow() - timedelta(days=40)
     closed = _row(db, site, "1022-251016-0001", "closed", old)
     pending = _row(db, site, "1022-251016-0002", "callback_pending", old)
-    fresh = _row(db, site, "1022-261125-0003", "closed", datetime.utcnow())
+    fresh = _row(db, site, "1022-261125-0003", "closed", utcnow())
     removed, kept = audit.purge(site, db)
     assert removed == [closed.path] and kept == [f"{pending.path} (ticket 1022-251016-0002 is callback_pending)"]
     assert not (site.paths.recordings / closed.path).exists()
@@ -95,7 +96,7 @@ def test_export_writes_an_audit_row(tmp_path):
     site = make_site(tmp_path)
     db = dbstore.connect(site.paths.database_url)
     dbstore.migrate(db)
-    _row(db, site, "1022-261125-0009", "closed", datetime.utcnow())
+    _row(db, site, "1022-261125-0009", "closed", utcnow())
     [copy] = audit.export(site, db, "1022-261125-0009", tmp_path / "out", "supervisor201")
     assert copy.exists()
     with Session(db) as s:

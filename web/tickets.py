@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +18,7 @@ from db import store
 from db.queries import tickets as stored
 from db.queries.tickets import CASE_STATUSES, TICKET_STATUSES, NoSuchRecording, NotYourTicket, TicketNotFound
 from db.types import Database
+from db.clock import utcnow
 from web.accounts import UserView
 from web.context import USER, console
 from web.guard import allow, body, fail, ident
@@ -127,7 +128,7 @@ async def export_ticket(request: web.Request) -> web.Response:
     c, user, code = console(request), request[USER], request.match_info["code"]
     record = await asyncio.to_thread(load, c.db, user, code)
     await asyncio.to_thread(store.add_audit, c.db, user.username, "export", code, None, {"via": "console"})
-    record["exported_at"] = datetime.utcnow().isoformat() + "Z"
+    record["exported_at"] = utcnow().isoformat() + "Z"
     record["exported_by"] = user.username
     return web.json_response(record, dumps=lambda d: json.dumps(d, ensure_ascii=False, indent=1),
                              headers={"Content-Disposition": f'attachment; filename="{code}.json"'})

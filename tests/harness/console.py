@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import socket
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -14,6 +14,7 @@ from acd.service import Acd
 from db import store
 from db.models import Call, Callback, Recording, Ticket, TicketEvent
 from db.writer import TicketBook
+from db.clock import utcnow
 from tests.harness.sipp import free_port
 from tests.harness.site import make_site
 from web import accounts
@@ -59,7 +60,7 @@ def add_users(db) -> None:
 def add_ticket(db, recordings: Path, code: str, agent: str | None, number: str = "0905111222", field: str = "trees",
                with_callback: bool = False) -> int:
     """A closed ticket answered by `agent`, with a 'call' recording on disk; returns the recording id."""
-    now = datetime.utcnow() - timedelta(minutes=5)
+    now = utcnow() - timedelta(minutes=5)
     wav = recordings / "2026" / f"{code}.wav"
     wav.parent.mkdir(parents=True, exist_ok=True)
     wav.write_bytes(b"RIFF....WAVEfmt " + bytes(64))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db import store
 from db.models import Call, Callback, Recording, Ticket
+from db.clock import utcnow
 from config import Site
 
 
@@ -44,7 +44,7 @@ def seed_callback(site, number: str) -> int:
     """A ticket waiting for a callback to `number`, due now; returns the callback id."""
     db = store.connect(site.paths.database_url)
     store.migrate(db)
-    now = datetime.utcnow()
+    now = utcnow()
     with Session(db) as s, s.begin():
         call = Call(uniqueid=f"cb.{time.time()}", started_at=now, language="vi", caller_number=number)
         s.add(call)
