@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 
@@ -15,6 +15,7 @@ from asterisk_conf import Layout
 from db import store
 from db.queries.agents import current_states
 from config import Site
+from config.local_time import parse_day
 
 
 class CliError(RuntimeError):
@@ -106,7 +107,10 @@ async def _transfer(site: Site, args) -> int:
 
 
 def cmd_stats(site: Site, args) -> int:
-    day = date.fromisoformat(args.date) if args.date else datetime.now(ZoneInfo(site.timezone)).date()
+    try:
+        day = parse_day(args.date) if args.date else datetime.now(ZoneInfo(site.timezone)).date()
+    except ValueError as e:
+        raise CliError(f"--date: {e}") from None
     data = stats.report(open_db(site), Layout.for_site(site).log / "queue_log", day, site.timezone)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=1))
@@ -171,7 +175,7 @@ def add_parsers(sub) -> None:
     s.set_defaults(func=cmd_supervise)
 
     st = sub.add_parser("stats", help="per queue, field and agent statistics for a day")
-    st.add_argument("--date", help="YYYY-MM-DD, site-local (default: today)")
+    st.add_argument("--date", help="dd/mm/yyyy or yyyy-mm-dd, site-local (default: today)")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_stats)
 

@@ -10,6 +10,7 @@ from acd.service import ami_client
 from recordings import audit
 from tongdai.acd_cli import CliError, open_db
 from config import Site
+from config.local_time import show
 
 
 def cmd_recordings(site: Site, args) -> int:
@@ -42,9 +43,9 @@ def cmd_recordings(site: Site, args) -> int:
 async def _callbacks(site: Site, args) -> int:
     db = open_db(site)
     if args.action == "list":
-        print(f"{'id':>4} {'ticket':<18} {'number':<12} {'due (UTC)':<17} {'tries':>5} {'state':<11} agent")
+        print(f"{'id':>4} {'ticket':<18} {'number':<12} {'due':<16} {'tries':>5} {'state':<11} agent")
         for c in callbacks.listing(db):
-            print(f"{c.id:>4} {c.ticket:<18} {c.number:<12} {c.due_at:%Y-%m-%d %H:%M} {c.attempts:>5} "
+            print(f"{c.id:>4} {c.ticket:<18} {c.number:<12} {show(c.due_at, site.timezone):<16} {c.attempts:>5} "
                   f"{c.state:<11} {c.claimed_by or ''}".rstrip())
         return 0
     if args.action == "claim":

@@ -2,31 +2,25 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, UTC
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from db import store
 from config import ConfigError, Site
+from config.local_time import parse_moment, show
 
 
-def _since(text: str | None) -> datetime | None:
-    """'2026-11-25', '2026-11-25T08:00' (UTC) or a span like '2h', '30m', '7d' back from now."""
+def _since(site: Site, text: str | None) -> datetime | None:
+    """'31/12/2026 08:00' or '2026-12-31' (site time), or a span like '2h', '30m', '7d' back from now."""
     if not text:
         return None
-    units = {"m": "minutes", "h": "hours", "d": "days"}
-    if text[-1:] in units and text[:-1].isdigit():
-        return datetime.now(UTC).replace(tzinfo=None) - timedelta(**{units[text[-1]]: int(text[:-1])})
     try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError("--since", "since", f"must be a date, a time or a span like 2h/7d, got {text!r}") from None
+        return parse_moment(text, site.timezone)
+    except ValueError as e:
+        raise ConfigError("--since", "since", str(e)) from None
 
 
 def _local(site: Site, iso: str | None) -> str:
-    if not iso:
-        return "-"
-    at = datetime.fromisoformat(iso).replace(tzinfo=UTC).astimezone(ZoneInfo(site.timezone))
-    return at.strftime("%Y-%m-%d %H:%M:%S")
+    return show(datetime.fromisoformat(iso) if iso else None, site.timezone, seconds=True)
 
 
 def _detail(detail: dict | None) -> str:
@@ -38,7 +32,7 @@ def cmd_tickets(site: Site, args) -> int:
     store.migrate(engine)
     try:
         if args.action == "list":
-            tickets = [store.as_dict(t) for t in store.list_tickets(engine, _since(args.since), args.field)]
+            tickets = [store.as_dict(t) for t in store.list_tickets(engine, _since(site, args.since), args.field)]
             if args.json:
                 print(json.dumps(tickets, ensure_ascii=False, indent=1))
                 return 0
@@ -72,7 +66,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("tickets", help="list tickets, show one call's timeline")
     tsub = p.add_subparsers(dest="action", required=True)
     ls = tsub.add_parser("list", help="tickets, oldest first")
-    ls.add_argument("--since", help="date/time (UTC) or a span back from now: 30m, 2h, 7d")
+    ls.add_argument("--since", help="dd/mm/yyyy [HH:MM] (site time) or a span back from now: 30m, 2h, 7d")
     ls.add_argument("--field", help="only tickets of this field (trees, water, ...)")
     ls.add_argument("--json", action="store_true", help="a JSON array of tickets with their events")
     show = tsub.add_parser("show", help="one ticket's timeline")
