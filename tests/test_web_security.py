@@ -141,3 +141,13 @@ async def test_secure_cookie_behind_a_tls_proxy(tmp_path, proxied):
                                 allow_redirects=False) as r:
             assert r.status == 302, await r.text()
             assert bool(r.cookies["td_session"]["secure"]) is proxied
+
+
+async def test_ticket_times_carry_their_zone(served):
+    """The database keeps naive UTC; the API says so (a browser would read them as its local time)."""
+    add_ticket(served.db, served.site.paths.recordings, "1022-261125-0001", "101")
+    cl = await served.logged_in("lan")
+    async with cl.request("GET", "/api/tickets/1022-261125-0001") as r:
+        t = await r.json()
+    assert t["created_at"].endswith("Z") and t["closed_at"].endswith("Z")
+    assert all(e["at"].endswith("Z") for e in t["events"]) and t["events"]

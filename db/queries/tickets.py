@@ -101,7 +101,11 @@ def load(db: Engine, code: str, role: str, extension: str | None) -> dict[str, A
         if not _may_see(s, t.id, where):
             raise NotYourTicket(f"ticket {code} is not yours")
         out = as_dict(t)
-        out.update(summary=t.summary, priority=t.priority, created_at=out["created_at"] + "Z")
+        # the database keeps naive UTC: say so, or a browser reads these as its local time
+        out.update(summary=t.summary, priority=t.priority, created_at=out["created_at"] + "Z",
+                   closed_at=out["closed_at"] + "Z" if out["closed_at"] else None)
+        for event in out["events"]:
+            event["at"] += "Z"
         out["recordings"] = [{"id": r.id, "kind": r.kind, "duration_s": r.duration_s, "status": r.status,
                               "flag": r.flag, "url": f"/api/recordings/{r.id}/audio"}
                              for r in s.scalars(select(Recording).where(Recording.ticket_id == t.id))]
