@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from acd import stats
-from db.queries.stats import extras
+from db.queries.stats import extras, ticket_counts
 from db.types import Database
 
 MAX_DAYS = 366
@@ -18,8 +18,10 @@ COLUMNS = ("offered", "answered", "abandoned", "service_level", "asa_s", "aht_s"
 
 def _extras(db: Database, start: datetime, end: datetime) -> dict[str, Any]:
     e = extras(db, start, end)
+    counts = ticket_counts(db, start, end)  # every request, not only calls that reached a queue
     return {"emergency_transfers": e.transfers, "after_hours_calls": e.after_hours_calls,
-            "after_hours_messages": e.after_hours_messages, "callback_outcomes": e.callback_outcomes}
+            "after_hours_messages": e.after_hours_messages, "callback_outcomes": e.callback_outcomes,
+            "tickets": {"fields": counts.fields, "kinds": counts.kinds, "statuses": counts.statuses}}
 
 
 def report(db: Database, tz: str, first: date, last: date) -> dict[str, Any]:
@@ -53,6 +55,9 @@ def to_csv(data: dict[str, Any]) -> str:
     w.writerow(("after_hours", "messages", data["after_hours_messages"]))
     for name, n in data["callback_outcomes"].items():
         w.writerow(("callback", name, n))
+    for section, rows in data["tickets"].items():
+        for name, n in rows.items():
+            w.writerow((f"tickets_{section[:-1]}", name, n))
     for d in data["days"]:
         w.writerow(("day", d["date"], d["offered"]))
     return out.getvalue()

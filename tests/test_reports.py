@@ -66,3 +66,14 @@ def test_bad_ranges_are_refused(db):
         reports.report(db, TZ, date(2026, 11, 24), date(2026, 11, 23))
     with pytest.raises(ValueError, match="366"):
         reports.report(db, TZ, date(2025, 1, 1), date(2026, 11, 23))
+
+
+def test_requests_are_counted_per_field_whatever_became_of_the_call(db):
+    """An environment report whose caller took a callback never joined a queue: it still counts."""
+    with Session(db) as s, s.begin():
+        _ticket(s, "E", datetime(2026, 11, 24, 4), "report", "environment", [("callback", {"step": "scheduled"})])
+    r = reports.report(db, TZ, date(2026, 11, 23), date(2026, 11, 24))
+    assert "environment" not in r["fields"]  # the queue figures stay what they are
+    assert r["tickets"]["fields"] == {"-": 2, "environment": 1, "trees": 1, "water": 1}
+    assert r["tickets"]["kinds"] == {"after_hours": 1, "emergency": 1, "report": 3}
+    assert "tickets_field,environment,1" in reports.to_csv(r).splitlines()

@@ -75,3 +75,23 @@ def extras(db: Engine, start: datetime, end: datetime) -> Extras:
         outcomes = Counter(o or state for o, state in s.execute(
             select(Callback.outcome, Callback.state).join(Ticket).where(*in_range)))
     return Extras(dict(sorted(transfers.items())), after_hours or 0, messages or 0, dict(sorted(outcomes.items())))
+
+
+@dataclass(frozen=True)
+class TicketCounts:
+    """Requests in a range, whatever became of the call (a callback, a message, an emergency)."""
+
+    fields: dict[str, int]
+    kinds: dict[str, int]
+    statuses: dict[str, int]
+
+
+def ticket_counts(db: Engine, start: datetime, end: datetime) -> TicketCounts:
+    in_range = (Ticket.created_at >= start, Ticket.created_at < end)
+
+    def per(column: Any) -> dict[str, int]:
+        with Session(db) as s:
+            rows = s.execute(select(column, func.count()).where(*in_range).group_by(column)).all()
+        return {str(key) if key is not None else "-": int(n) for key, n in sorted(rows, key=lambda r: str(r[0]))}
+
+    return TicketCounts(per(Ticket.field), per(Ticket.kind), per(Ticket.status))

@@ -23,6 +23,9 @@ async function show(ev) {
   document.getElementById("csv").href = "/api/reports.csv?" + q;
   table("fields", r.fields, "Lĩnh vực / Field");
   table("queues", r.queues, "Hàng đợi / Queue");
+  const groups = [["fields", "Lĩnh vực / Field"], ["kinds", "Loại / Kind"], ["statuses", "Trạng thái / Status"]];
+  TD.rows(document.querySelector("#tickets tbody"), groups.flatMap(([key, label]) =>
+    Object.entries(r.tickets[key]).map(([name, n]) => [`${label}: ${name}`, n])), ([k, v]) => [k, String(v)]);
   const extras = [...Object.entries(r.emergency_transfers).map(([k, v]) => [`Chuyển khẩn cấp / Emergency transfer ${k}`, v]),
     ["Cuộc gọi ngoài giờ / After-hours calls", r.after_hours_calls], ["Lời nhắn ngoài giờ / After-hours messages", r.after_hours_messages],
     ...Object.entries(r.callback_outcomes).map(([k, v]) => [`Gọi lại / Callback ${k}`, v])];
