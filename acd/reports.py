@@ -40,24 +40,33 @@ def report(db: Database, tz: str, first: date, last: date) -> dict[str, Any]:
             "queues": queues, "fields": fields, "days": days, **_extras(db, start, end)}
 
 
+# Spreadsheet headers and row names in Vietnamese (the leaders' language); the BOM makes Excel read UTF-8
+CSV_COLUMNS = ("Gọi vào", "Trả lời", "Bỏ cuộc", "Mức phục vụ", "Chờ trung bình (s)", "Xử lý trung bình (s)",
+               "Chờ lâu nhất (s)")
+CSV_SECTIONS = {"queues": "Hàng đợi", "fields": "Lĩnh vực (cuộc gọi vào hàng đợi)"}
+CSV_TICKETS = {"fields": "Phiếu theo lĩnh vực", "kinds": "Phiếu theo loại", "statuses": "Phiếu theo trạng thái"}
+BOM = "\ufeff"
+
+
 def to_csv(data: dict[str, Any]) -> str:
     out = io.StringIO()
+    out.write(BOM)
     w = csv.writer(out)
-    w.writerow(("section", "name") + COLUMNS)
+    w.writerow(("Phần", "Tên", *CSV_COLUMNS))
     for section in ("queues", "fields"):
         for name, row in data[section].items():
-            w.writerow((section[:-1], name) + tuple("" if row[c] is None else row[c] for c in COLUMNS))
+            w.writerow((CSV_SECTIONS[section], name) + tuple("" if row[c] is None else row[c] for c in COLUMNS))
     w.writerow(())
-    w.writerow(("section", "name", "count"))
+    w.writerow(("Phần", "Tên", "Số lượng"))
     for name, n in data["emergency_transfers"].items():
-        w.writerow(("emergency_transfer", name, n))
-    w.writerow(("after_hours", "calls", data["after_hours_calls"]))
-    w.writerow(("after_hours", "messages", data["after_hours_messages"]))
+        w.writerow(("Chuyển khẩn cấp", name, n))
+    w.writerow(("Ngoài giờ", "Cuộc gọi", data["after_hours_calls"]))
+    w.writerow(("Ngoài giờ", "Lời nhắn", data["after_hours_messages"]))
     for name, n in data["callback_outcomes"].items():
-        w.writerow(("callback", name, n))
+        w.writerow(("Gọi lại", name, n))
     for section, rows in data["tickets"].items():
         for name, n in rows.items():
-            w.writerow((f"tickets_{section[:-1]}", name, n))
+            w.writerow((CSV_TICKETS[section], name, n))
     for d in data["days"]:
-        w.writerow(("day", d["date"], d["offered"]))
+        w.writerow(("Ngày", date.fromisoformat(d["date"]).strftime("%d/%m/%Y"), d["offered"]))
     return out.getvalue()

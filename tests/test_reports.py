@@ -55,10 +55,14 @@ def test_range_report(db):
     assert r["callback_outcomes"] == {"reached": 1}
     assert r["days"] == [{"date": "2026-11-23", "offered": 1, "answered": 1, "abandoned": 0},
                          {"date": "2026-11-24", "offered": 1, "answered": 0, "abandoned": 1}]
-    lines = reports.to_csv(r).splitlines()
-    assert lines[0] == "section,name,offered,answered,abandoned,service_level,asa_s,aht_s,longest_wait_s"
-    assert "queue,incidents,2,1,1,0.5,12.0,90.0,40" in lines
-    assert "emergency_transfer,114,1" in lines and "callback,reached,1" in lines
+    text = reports.to_csv(r)
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 (Vietnamese) only with the BOM
+    lines = text.removeprefix("\ufeff").splitlines()
+    assert lines[0] == ("Phần,Tên,Gọi vào,Trả lời,Bỏ cuộc,Mức phục vụ,Chờ trung bình (s),Xử lý trung bình (s),"
+                        "Chờ lâu nhất (s)")
+    assert "Hàng đợi,incidents,2,1,1,0.5,12.0,90.0,40" in lines
+    assert "Chuyển khẩn cấp,114,1" in lines and "Gọi lại,reached,1" in lines
+    assert "Ngày,24/11/2026,1" in lines
 
 
 def test_bad_ranges_are_refused(db):
@@ -76,4 +80,4 @@ def test_requests_are_counted_per_field_whatever_became_of_the_call(db):
     assert "environment" not in r["fields"]  # the queue figures stay what they are
     assert r["tickets"]["fields"] == {"-": 2, "environment": 1, "trees": 1, "water": 1}
     assert r["tickets"]["kinds"] == {"after_hours": 1, "emergency": 1, "report": 3}
-    assert "tickets_field,environment,1" in reports.to_csv(r).splitlines()
+    assert "Phiếu theo lĩnh vực,environment,1" in reports.to_csv(r).splitlines()

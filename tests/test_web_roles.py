@@ -125,7 +125,9 @@ async def test_leader_reads_reports_but_cannot_edit(console):
         data = await r.json()
         assert r.status == 200 and {"fields", "queues", "days", "emergency_transfers"} <= set(data)
     async with cl.request("GET", "/api/reports.csv") as r:
-        assert r.status == 200 and (await r.text()).startswith("section,name,offered")
+        raw = await r.read()
+        assert r.status == 200 and raw.startswith(b"\xef\xbb\xbf")  # the BOM: Excel shows Vietnamese right
+        assert raw.decode("utf-8-sig").startswith("Phần,Tên,Gọi vào")
     async with cl.request("GET", "/api/reports?from=2026-01-10&to=2026-01-01") as r:
         assert r.status == 400
 

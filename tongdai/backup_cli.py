@@ -165,10 +165,10 @@ def cmd_restore(site: Site, args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     b = sub.add_parser("backup", help="a consistent copy of the database, recordings and secrets into a new folder")
-    b.add_argument("dir")
+    b.add_argument("dir", help="a new (empty) folder for the backup")
     b.set_defaults(func=cmd_backup)
     r = sub.add_parser("restore", help="check a backup's every hash, then restore it into a new data folder")
-    r.add_argument("dir")
+    r.add_argument("dir", help="the backup folder")
     r.add_argument("--data", required=True, help="a new (empty) data folder")
     r.add_argument("--database-url", help="PostgreSQL backups: an empty database to restore into")
     r.set_defaults(func=cmd_restore)

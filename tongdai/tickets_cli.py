@@ -70,6 +70,6 @@ def add_parser(sub) -> None:
     ls.add_argument("--field", help="only tickets of this field (trees, water, ...)")
     ls.add_argument("--json", action="store_true", help="a JSON array of tickets with their events")
     show = tsub.add_parser("show", help="one ticket's timeline")
-    show.add_argument("code")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("code", help="ticket code, e.g. 1022-261203-0042")
+    show.add_argument("--json", action="store_true", help="the ticket and its events as JSON")
     p.set_defaults(func=cmd_tickets)
