@@ -151,3 +151,26 @@ async def test_ticket_times_carry_their_zone(served):
         t = await r.json()
     assert t["created_at"].endswith("Z") and t["closed_at"].endswith("Z")
     assert all(e["at"].endswith("Z") for e in t["events"]) and t["events"]
+
+
+async def test_people_get_friendly_pages_for_403_and_404_and_the_api_keeps_json(served):
+    leader = await served.logged_in("tuan")
+    async with leader.request("GET", "/agent") as r:
+        page = await r.text()
+        assert r.status == 403 and r.content_type == "text/html"
+        assert "Không có quyền" in page and "Not allowed" in page and '<a href="/">' in page
+        assert r.headers["X-Frame-Options"] == "DENY"
+    async with leader.request("GET", "/no-such-page") as r:
+        assert r.status == 404 and "Không tìm thấy" in await r.text()
+    async with leader.request("PATCH", "/api/tickets/1022-261125-0001", json={"priority": 1}) as r:
+        assert r.status == 403 and r.content_type == "application/json"
+
+
+async def test_a_missing_or_foreign_ticket_page_is_an_error_page_not_an_edit_form(served):
+    add_ticket(served.db, served.site.paths.recordings, "1022-261125-0002", "102")
+    agent = await served.logged_in("lan")
+    async with agent.request("GET", "/tickets/1022-999999-0000") as r:
+        page = await r.text()
+        assert r.status == 404 and "Không tìm thấy" in page and 'id="t-summary"' not in page
+    async with agent.request("GET", "/tickets/1022-261125-0002") as r:
+        assert r.status == 403 and "Không có quyền" in await r.text()

@@ -76,7 +76,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def make_app(c: Console) -> web.Application:
-    app = web.Application(middlewares=[headers, database, session], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[headers, pages.friendly_errors, database, session],
+                          client_max_size=256 * 1024)
     app[CONSOLE] = c
     c.limiter = RateLimiter()
     c.hub = live.Hub(c)
