@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
 
-from sqlalchemy import create_engine, inspect, make_url, select
+from sqlalchemy import create_engine, func, inspect, make_url, select
 from sqlalchemy.orm import Session
 
 from db.models import Recording, Ticket, TicketEvent
@@ -100,7 +100,9 @@ def counts(url: str) -> tuple[int, int]:
     engine = create_engine(url)
     try:
         with Session(engine) as s:
-            return len(s.scalars(select(Ticket.id)).all()), len(s.scalars(select(TicketEvent.id)).all())
+            tickets = s.scalar(select(func.count()).select_from(Ticket)) or 0
+            events = s.scalar(select(func.count()).select_from(TicketEvent)) or 0
+            return int(tickets), int(events)
     finally:
         engine.dispose()
 

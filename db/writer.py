@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db import operations as ops
-from db.clock import utcnow as utcnow  # re-exported for callers that import it from here
+from db.clock import utcnow
 from db.numbers import TicketNumbers
 from db.spool import read_spool, write_spool
 

@@ -27,7 +27,7 @@ WALLBOARD_ROLES = ("supervisor", "leader", "admin")
 BOARD_EVENTS = {"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "AgentCalled", "AgentConnect",
                 "AgentComplete", "AgentRingNoAnswer", "QueueMemberAdded", "QueueMemberRemoved",
                 "QueueMemberPause", "QueueMemberStatus"}
-SYSTEM = UserView(0, "system", "system", "admin", None)
+POP_VIEW = "admin"  # the pop reads the ticket unrestricted: the engine sends it to the answering agent only
 
 
 def ivr_path(events: list[dict]) -> list[str]:
@@ -83,7 +83,7 @@ class Hub:
         self.current[agent] = handle.code
         await self.console.book.flush(2)
         try:
-            record = await asyncio.to_thread(stored_tickets.load, self.console.db, handle.code, SYSTEM.role, None)
+            record = await asyncio.to_thread(stored_tickets.load, self.console.db, handle.code, POP_VIEW, None)
             record["can_edit"] = True  # the pop goes to the answering agent, who edits the ticket
         except (DatabaseUnavailable, stored_tickets.TicketNotFound) as err:  # the pop carries what the engine knows
             log.error("screen-pop of %s without the database: %s", handle.code, str(err).splitlines()[0])

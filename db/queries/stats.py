@@ -88,10 +88,9 @@ class TicketCounts:
 
 def ticket_counts(db: Engine, start: datetime, end: datetime) -> TicketCounts:
     in_range = (Ticket.created_at >= start, Ticket.created_at < end)
-
-    def per(column: Any) -> dict[str, int]:
-        with Session(db) as s:
+    with Session(db) as s:
+        def per(column: Any) -> dict[str, int]:
             rows = s.execute(select(column, func.count()).where(*in_range).group_by(column)).all()
-        return {str(key) if key is not None else "-": int(n) for key, n in sorted(rows, key=lambda r: str(r[0]))}
+            return {str(key) if key is not None else "-": int(n) for key, n in sorted(rows, key=lambda r: str(r[0]))}
 
-    return TicketCounts(per(Ticket.field), per(Ticket.kind), per(Ticket.status))
+        return TicketCounts(per(Ticket.field), per(Ticket.kind), per(Ticket.status))
