@@ -57,6 +57,14 @@ class ReportField:
 
 
 @dataclass(frozen=True)
+class Label:
+    """A code of the site's data with its display names (an area, an outcome)."""
+    key: str
+    vi: str
+    en: str
+
+
+@dataclass(frozen=True)
 class Queue:
     name: str
     strategy: str
@@ -64,6 +72,40 @@ class Queue:
     max_wait: int
     wrapup: int
     ring_timeout: int = 15
+    vi: str = ""  # display names; the loader fills them (from the file, or the name)
+    en: str = ""
+
+
+ENTRY_FIELDS = ("caller_name", "address", "area", "field", "summary")  # what [desk.required] may name
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    """The agent desk: the outcome (disposition) list, whether one is needed before Ready, the
+    fields a save needs per ticket kind, and the status a ticket gets when its answered call ends."""
+    outcomes: tuple[Label, ...] = ()
+    outcome_required: bool = False
+    required: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (kind, fields) pairs
+    status_after_call: tuple[tuple[str, str], ...] = (("report", "open"),)  # (kind, case status); others: closed
+
+    def required_for(self, kind: str | None) -> tuple[str, ...]:
+        return dict(self.required).get(kind or "", ())
+
+    def status_for(self, kind: str | None) -> str:
+        return dict(self.status_after_call).get(kind or "", "closed")
+
+
+@dataclass(frozen=True)
+class WallboardSettings:
+    """Where the room's wallboard turns amber and red (at or beyond the figure)."""
+    waiting_amber: int = 3
+    waiting_red: int = 6
+    wait_amber_s: int = 60
+    wait_red_s: int = 120
+    service_level_amber: float = 0.8  # below this fraction answered within the SL target
+    service_level_red: float = 0.6
+    abandoned_amber: float = 0.05  # at or above this fraction of offered calls
+    abandoned_red: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -138,6 +180,9 @@ class Site:
     callbacks: CallbackSettings = CallbackSettings(3, 30, (450, 1200), 30)
     security: SecuritySettings = SecuritySettings()
     web: WebSettings = WebSettings()
+    areas: tuple[Label, ...] = ()  # wards / districts the desk offers (and routing uses)
+    desk: DeskSettings = DeskSettings()
+    wallboard: WallboardSettings = WallboardSettings()
 
     def queue_for(self, field: str) -> str:
         """The queue that takes reports of `field` (the operator's when none names it)."""

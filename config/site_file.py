@@ -14,6 +14,7 @@ from typing import Any
 
 import holidays as holidays_lib
 
+from config.console_file import read_desk, read_labels, read_wallboard
 from config.reader import ConfigError, Table, between, matches
 from config.settings import (  # noqa: F401 (other modules take the types from here)
     ROOT, CallbackSettings, Emergency, Holidays, Paths, PbxSettings, Ports, Queue, ReportField, Seats,
@@ -34,6 +35,8 @@ DEFAULT_FIELDS = (
     ("urban_order", "Trật tự đô thị", "Urban order"),
     ("admin", "Thủ tục hành chính", "Administrative procedures"),
 )
+QUEUE_NAMES = {"operator": ("Tổng đài viên", "Operator"), "admin": ("Thủ tục hành chính", "Administrative procedures"),
+               "incidents": ("Sự cố", "Incidents")}  # display names of the default queues
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _DIGITS = re.compile(r"^[0-9]{2,15}$")
 _HOURS = re.compile(r"^([0-2][0-9]):([0-5][0-9])-([0-2][0-9]):([0-5][0-9])$")
@@ -100,8 +103,10 @@ def _read_queues(file: Path, items: Any, fields: tuple[ReportField, ...]) -> tup
     known, out = {f.key for f in fields}, []
     for i, item in enumerate(items):
         t = Table(file, item if isinstance(item, dict) else {}, f"queues[{i}].")
+        name = t.get("name", str, check=matches(_NAME, "a lower-case name"))
+        known_vi, known_en = QUEUE_NAMES.get(name, (..., ...))
         q = Queue(
-            name=t.get("name", str, check=matches(_NAME, "a lower-case name")),
+            name=name,
             strategy=t.get("strategy", str, "rrmemory", lambda v: None if v in (
                 "ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom", "rrordered")
                 else "must be an app_queue strategy"),
@@ -109,6 +114,7 @@ def _read_queues(file: Path, items: Any, fields: tuple[ReportField, ...]) -> tup
             max_wait=t.get("max_wait", int, 300, between(10, 3600)),
             wrapup=t.get("wrapup", int, 10, between(0, 600)),
             ring_timeout=t.get("ring_timeout", int, 15, between(3, 120)),
+            vi=t.get("vi", str, known_vi), en=t.get("en", str, known_en),  # what people see
         )
         for f in q.fields:
             if not isinstance(f, str) or f not in known:
@@ -172,9 +178,12 @@ def site_from_dict(path: Path, data: dict[str, Any]) -> Site:
                               f"unknown country code {hol.country!r} (e.g. \"VN\", or \"\" for none)")
     h.done()
 
-    top.seen.update({"fields", "queues"})
+    top.seen.update({"fields", "queues", "areas"})
     fields = _read_fields(path, data.get("fields"))
     queues = _read_queues(path, data.get("queues"), fields)
+    areas = read_labels(path, "areas", data.get("areas"), ())
+    desk = read_desk(top, areas)
+    wallboard = read_wallboard(top)
 
     e = top.table("emergency")
     number = matches(re.compile(r"^[0-9]{3,6}$"), "a short emergency number")
@@ -254,4 +263,5 @@ def site_from_dict(path: Path, data: dict[str, Any]) -> Site:
     return Site(file=path, name=name, province=province, hotline=hotline, timezone=timezone, trunk=trunk,
                 agents=agents, supervisors=supervisors, hours=hours, holidays=hol, fields=fields, queues=queues,
                 emergency=emergency, ports=ports, paths=paths, pbx=pbx, ivr_file=ivr_file, menu_retries=retries,
-                retention_days=retention, callbacks=callbacks, security=security, web=web)
+                retention_days=retention, callbacks=callbacks, security=security, web=web, areas=areas, desk=desk,
+                wallboard=wallboard)

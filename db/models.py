@@ -56,6 +56,11 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(24), default="in_call")
     priority: Mapped[int] = mapped_column(default=3)
     summary: Mapped[str | None] = mapped_column(Text)
+    # the structured report the agent enters (the area routes it to an agency)
+    caller_name: Mapped[str | None] = mapped_column(String(128))
+    address: Mapped[str | None] = mapped_column(String(255))
+    area: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(32))  # the call's disposition, from the site's list
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     # filled from AMI queue events (app_queue)
@@ -73,7 +78,8 @@ class Ticket(Base):
                                                      order_by="(TicketEvent.at, TicketEvent.id)")
 
     __table_args__ = (Index("ix_tickets_created_at", "created_at"), Index("ix_tickets_field", "field"),
-                      Index("ix_tickets_status", "status"), Index("ix_tickets_agent", "agent"))
+                      Index("ix_tickets_status", "status"), Index("ix_tickets_agent", "agent"),
+                      Index("ix_tickets_area", "area"))
 
 
 class TicketEvent(Base):
@@ -184,6 +190,19 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str | None] = mapped_column(String(8))  # the console's language; None: Vietnamese
+
+
+class PauseReason(Base):
+    """Why an agent pauses: *13<digit> on the phone, a choice on the desk; admins edit them."""
+
+    __tablename__ = "pause_reasons"
+
+    digit: Mapped[str] = mapped_column(String(1), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    vi: Mapped[str] = mapped_column(String(64))
+    en: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class WebSession(Base):

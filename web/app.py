@@ -7,8 +7,8 @@ import logging
 from aiohttp import web
 
 from agi_scripts.protocol import ROUND_TRIPS
-from db.models import CASE_STATUSES, TICKET_STATUSES
-from web import accounts, callbacks, desk, live, login, pages, reports, tickets, wallboard
+from db.models import CASE_STATUSES, TICKET_KINDS, TICKET_STATUSES
+from web import accounts, callbacks, desk, language, live, login, pages, reports, tickets, wallboard
 from web.context import CONSOLE, Console
 from web.guard import RateLimiter, allow, body, database, fail, headers, session
 
@@ -23,7 +23,9 @@ async def site_info(request: web.Request) -> web.Response:
         "hotline": site.hotline, "province": site.province, "timezone": site.timezone,
         "fields": [{"key": f.key, "vi": f.vi, "en": f.en} for f in site.fields],
         "queues": [q.name for q in site.queues], "statuses": list(TICKET_STATUSES + CASE_STATUSES),
-        "case_statuses": list(CASE_STATUSES)})
+        "case_statuses": list(CASE_STATUSES), "areas": [a.key for a in site.areas],
+        "outcomes": [o.key for o in site.desk.outcomes], "outcome_required": site.desk.outcome_required,
+        "required": dict(site.desk.required), "kinds": list(TICKET_KINDS)})
 
 
 @allow()  # admin only
@@ -81,7 +83,7 @@ def make_app(c: Console) -> web.Application:
     app[CONSOLE] = c
     c.limiter = RateLimiter()
     c.hub = live.Hub(c)
-    for module in (login, pages, tickets, desk, wallboard, callbacks, reports, live):
+    for module in (login, language, pages, tickets, desk, wallboard, callbacks, reports, live):
         app.add_routes(module.routes())
     app.add_routes([web.get("/api/site", site_info), web.get("/api/users", list_users),
                     web.post("/api/users", add_user), web.get("/api/openapi.json", openapi),
@@ -99,6 +101,7 @@ class WebConsole:
         self.runner = web.AppRunner(self.app, access_log=None)
 
     async def start(self) -> None:
+        await language.load_reasons(self.console.db)
         await self.runner.setup()
         site = self.console.site
         await web.TCPSite(self.runner, site.ports.bind, site.ports.web).start()

@@ -56,7 +56,7 @@ async def login_page(request: web.Request, message: str = "", status: int = 200)
     if USER in request and not message:
         raise web.HTTPFound(HOME[request[USER].role])
     token = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(24)
-    response = render("login", request, status=status, csrf=token, message=message, title="Đăng nhập / Log in",
+    response = render("login", request, status=status, csrf=token, message=message, title="Log in",
                       next=request.query.get("next", ""))
     _cookie(response, request, PRE_COOKIE, token, 3600)
     return response
@@ -82,7 +82,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if user is None:
         if wants_json:
             raise fail(401, "wrong username or password")
-        return await login_page(request, "Sai tên đăng nhập hoặc mật khẩu / Wrong username or password", 401)
+        return await login_page(request, "Wrong username or password", 401)
     c.limiter.succeeded(stamp, f"user:{username}@{request.remote}")
     token, csrf = await asyncio.to_thread(accounts.open_session, c.db, user)
     if wants_json:

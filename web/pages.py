@@ -5,30 +5,32 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from aiohttp import web
 
 from db.queries import tickets as stored_tickets
 from web.context import CSRF, HOME, USER, console
 from web.guard import allow
+from web.language import environment, language_of, template_values, translations
 
 HERE = Path(__file__).parent
-_env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "pages"), autoescape=True,
-                          undefined=jinja2.StrictUndefined)
 
-# path, template, title, roles (admin sees everything)
+# path, template, title (an English message id, translated), roles (admin sees everything), in the menu
 PAGES = [
-    ("/agent", "agent", "Bàn làm việc / Agent desk", ("agent",)),
-    ("/wallboard", "wallboard", "Giám sát / Wallboard", ("supervisor", "leader")),
-    ("/callbacks", "callbacks", "Gọi lại / Callbacks", ("callback", "supervisor")),
-    ("/tickets", "tickets", "Phiếu / Tickets", ("agent", "supervisor", "callback", "leader")),
-    ("/reports", "reports", "Báo cáo / Reports", ("supervisor", "leader")),
+    ("/agent", "agent", "Agent desk", ("agent",), True),
+    ("/wallboard", "wallboard", "Wallboard", ("supervisor", "leader"), True),
+    ("/wallboard/tv", "tv", "Wallboard TV", ("supervisor", "leader"), False),
+    ("/callbacks", "callbacks", "Callbacks", ("callback", "supervisor"), True),
+    ("/tickets", "tickets", "Tickets", ("agent", "supervisor", "callback", "leader"), True),
+    ("/reports", "reports", "Reports", ("supervisor", "leader"), True),
+    ("/admin", "admin", "Administration", (), True),
 ]
 TICKET_ROLES = ("agent", "supervisor", "callback", "leader")
 
 
-def nav(role: str) -> list[tuple[str, str]]:
-    return [(path, title) for path, _, title, roles in PAGES if role == "admin" or role in roles]
+def nav(role: str, lang: str) -> list[tuple[str, str]]:
+    _ = translations(lang).gettext
+    return [(path, _(title)) for path, _n, title, roles, listed in PAGES
+            if listed and (role == "admin" or role in roles)]
 
 
 def redirect(location: str) -> web.Response:
@@ -36,10 +38,12 @@ def redirect(location: str) -> web.Response:
 
 
 def render(name: str, request: web.Request, status: int = 200, **values) -> web.Response:
-    user = request.get(USER)
-    html = _env.get_template(f"{name}.html").render(
-        page=name, user=user, csrf=values.pop("csrf", request.get(CSRF, "")),
-        nav=nav(user.role) if user else [], **values)
+    """A page in the viewer's language; `title` is an English message id."""
+    user, lang = request.get(USER), language_of(request)
+    title = translations(lang).gettext(values.pop("title"))
+    html = environment(lang).get_template(f"{name}.html").render(
+        page=name, user=user, csrf=values.pop("csrf", request.get(CSRF, "")), title=title,
+        nav=nav(user.role, lang) if user else [], path=request.path, **template_values(request), **values)
     return web.Response(text=html, status=status, content_type="text/html")
 
 
@@ -66,21 +70,19 @@ async def ticket_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound() from None
     except stored_tickets.NotYourTicket:
         raise web.HTTPForbidden() from None
-    return render("ticket", request, title="Phiếu / Ticket", code=code)
+    return render("ticket", request, title="Ticket", code=code)
 
 
 def routes() -> list[web.RouteDef]:
-    out = [web.get(path, _page(name, title, roles)) for path, name, title, roles in PAGES]
+    out = [web.get(path, _page(name, title, roles)) for path, name, title, roles, _listed in PAGES]
     out += [web.get("/", home), web.get("/tickets/{code}", ticket_page),
             web.static("/static", HERE / "static")]
     return out
 
 
 ERRORS = {
-    403: ("Không có quyền", "Tài khoản của bạn không được xem trang này.", "Not allowed",
-          "Your account may not see this page."),
-    404: ("Không tìm thấy", "Không có trang hay phiếu nào ở địa chỉ này.", "Not found",
-          "There is no page or ticket at this address."),
+    403: ("Not allowed", "Your account may not see this page."),
+    404: ("Not found", "There is no page or ticket at this address."),
 }
 
 
@@ -94,6 +96,5 @@ async def friendly_errors(request: web.Request, handler: Any) -> web.StreamRespo
     except web.HTTPException as e:
         if e.status not in ERRORS or request.method != "GET" or request.path.startswith(("/api/", "/ws", "/static/")):
             raise
-        heading_vi, text_vi, heading_en, text_en = ERRORS[e.status]
-        return render("error", request, status=e.status, title=f"{heading_vi} / {heading_en}", heading_vi=heading_vi,
-                      text_vi=text_vi, heading_en=heading_en, text_en=text_en)
+        heading, text = ERRORS[e.status]
+        return render("error", request, status=e.status, title=heading, text=text)

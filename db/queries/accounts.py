@@ -26,9 +26,11 @@ class UserView:
     name: str
     role: str
     extension: str | None
+    language: str | None = None  # the console's language they chose; None: the default (Vietnamese)
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"username": self.username, "name": self.name, "role": self.role, "extension": self.extension}
+        return {"username": self.username, "name": self.name, "role": self.role, "extension": self.extension,
+                "language": self.language}
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Credentials:
 
 
 def _view(u: User) -> UserView:
-    return UserView(u.id, u.username, u.name, u.role, u.extension)
+    return UserView(u.id, u.username, u.name, u.role, u.extension, u.language)
 
 
 def create_user(db: Engine, username: str, name: str, role: str, extension: str | None, password_hash: str,
@@ -66,6 +68,12 @@ def replace_password(db: Engine, username: str, password_hash: str) -> None:
             raise AccountError(f"no user {username!r}")
         user.password_hash = password_hash
         s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+
+def set_language(db: Engine, user_id: int, language: str) -> None:
+    """The console language this user chose (kept across logins)."""
+    with Session(db) as s, s.begin():
+        s.execute(update(User).where(User.id == user_id).values(language=language))
 
 
 def upgrade_password_hash(db: Engine, user_id: int, old_hash: str, new_hash: str) -> None:

@@ -26,14 +26,20 @@ def _toml_value(value) -> str:
     raise TypeError(value)
 
 
-def dump(data: dict) -> str:
+def dump(data: dict, prefix: str = "") -> str:
+    """TOML text of `data`: tables, arrays of tables and sub-tables ([desk.required])."""
     out = []
     for name, table in data.items():
         rows = table if isinstance(table, list) else [table]
         for row in rows:
-            out.append(f"[[{name}]]" if isinstance(table, list) else f"[{name}]")
-            out += [f"{k} = {_toml_value(v)}" for k, v in row.items() if not isinstance(v, dict)]
+            out.append(f"[[{prefix}{name}]]" if isinstance(table, list) else f"[{prefix}{name}]")
+            out += [f"{k} = {_toml_value(v)}" for k, v in row.items()
+                    if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))]
             out.append("")
+            nested = {k: v for k, v in row.items()
+                      if isinstance(v, dict) or (isinstance(v, list) and v and isinstance(v[0], dict))}
+            if nested:
+                out.append(dump(nested, f"{prefix}{name}."))
     return "\n".join(out)
 
 

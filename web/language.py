@@ -1,0 +1,132 @@
+"""The console's languages: Vietnamese first, English one click away, remembered per user.
+
+Server templates are translated with gettext (Babel reads `catalogs/vi/*.po`; the message ids
+are English, so English needs no catalog). The pages' scripts get one JSON catalog per
+language (`catalogs/<lang>/*.json`, one file per page, merged), plus the display names of the
+site's own codes: fields, queues, areas, outcomes and pause reasons. `TD.t(key)` in
+console.js reads it; a key missing from the catalog shows as itself, which the page-walk
+test catches.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.messages.catalog import Catalog
+from babel.support import Translations
+
+from config import Site
+from db.queries import accounts as stored_accounts
+from db.queries import pause_reasons
+from db.types import Database
+from web.context import USER, console
+
+HERE = Path(__file__).parent
+CATALOGS = HERE / "catalogs"
+LANGUAGES = ("vi", "en")
+DEFAULT = "vi"
+COOKIE = "tongdai_lang"
+_reasons: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}  # pause reason key -> name
+
+
+@cache
+def translations(lang: str) -> Translations:
+    """The gettext catalog of `lang` for the templates, its .po files merged and compiled in memory."""
+    merged = Catalog(locale=lang)
+    for po in sorted((CATALOGS / lang).glob("*.po")):
+        with po.open("rb") as f:
+            for message in read_po(f, locale=lang):
+                if message.id:
+                    merged.add(message.id, message.string)
+    buffer = io.BytesIO()
+    write_mo(buffer, merged)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+@cache
+def environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "pages"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+@cache
+def _static(lang: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in sorted((CATALOGS / lang).glob("*.json")):
+        out.update(json.loads(part.read_text(encoding="utf-8")))
+    return out
+
+
+def catalog(lang: str, site: Site) -> dict[str, str]:
+    """Everything the pages' scripts may show in `lang`: the static messages and the site's codes."""
+    out = dict(_static(lang))
+    for prefix, labels in (("field", site.fields), ("area", site.areas), ("outcome", site.desk.outcomes)):
+        out.update({f"{prefix}.{x.key}": getattr(x, lang) for x in labels})
+    out.update({f"queue.{q.name}": getattr(q, lang) for q in site.queues})
+    out.update({f"reason.{key}": name for key, name in _reasons[lang].items()})
+    return out
+
+
+async def load_reasons(db: Database) -> None:
+    """Refresh the pause reasons' names (at start and after an admin changes them)."""
+    rows = await asyncio.to_thread(pause_reasons.reasons, db, False)
+    for lang in LANGUAGES:
+        _reasons[lang] = {r.key: getattr(r, lang) for r in rows}
+
+
+def language_of(request: web.Request) -> str:
+    """The user's choice, else the browser's earlier choice on this machine (cookie), else Vietnamese
+    (whatever the browser's own language: the hotline's staff work in Vietnamese)."""
+    user = request.get(USER)
+    chosen = (user.language if user else None) or request.cookies.get(COOKIE)
+    return chosen if chosen in LANGUAGES else DEFAULT
+
+
+def gettext(request: web.Request, message: str) -> str:
+    return translations(language_of(request)).gettext(message)
+
+
+async def choose(request: web.Request) -> web.StreamResponse:
+    """POST /lang (a form: lang, next): remember the choice for the user and on this browser."""
+    from web.guard import body
+    from web.login import safe_next
+    data = await body(request)
+    lang = str(data.get("lang", ""))
+    if lang not in LANGUAGES:
+        raise web.HTTPBadRequest(text=json.dumps({"error": f"lang: one of {', '.join(LANGUAGES)}"}),
+                                 content_type="application/json")
+    user = request.get(USER)
+    if user:
+        await asyncio.to_thread(stored_accounts.set_language, console(request).db, user.id, lang)
+    response = web.HTTPSeeOther(safe_next(str(data.get("next", ""))) or "/")
+    response.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="Strict", path="/")
+    raise response
+
+
+async def catalog_json(request: web.Request) -> web.Response:
+    lang = request.match_info["lang"].removesuffix(".json")
+    if lang not in LANGUAGES:
+        raise web.HTTPNotFound()
+    return web.json_response(catalog(lang, console(request).site), dumps=lambda d: json.dumps(d, ensure_ascii=False))
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.post("/lang", choose), web.get("/i18n/{lang}", catalog_json)]
+
+
+def template_values(request: web.Request) -> dict[str, Any]:
+    lang = language_of(request)
+    site = console(request).site
+    return {"lang": lang, "other_lang": "en" if lang == "vi" else "vi", "timezone": site.timezone,
+            "catalog": catalog(lang, site)}
