@@ -102,7 +102,7 @@ def per_agent(db: Database, start: datetime, end: datetime, now: datetime) -> di
     for agent, talk in books.answered_by_agents(db, start, end):
         agents[agent]["calls"] += 1
         agents[agent]["talk_s"] += talk
-    for r in books.intervals(db, end):
+    for r in books.intervals(db, end, start):
         stop = min(r.ended_at or now, end)
         seconds = (stop - max(r.started_at, start)).total_seconds()
         if seconds <= 0:

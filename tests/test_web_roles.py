@@ -1,7 +1,9 @@
 """Console access rules on the real aiohttp app: sessions, roles, CSRF, rate limits, validation."""
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import pytest
 from sqlalchemy import select
@@ -124,12 +126,20 @@ async def test_leader_reads_reports_but_cannot_edit(console):
     async with cl.request("GET", "/api/reports") as r:
         data = await r.json()
         assert r.status == 200 and {"fields", "queues", "days", "emergency_transfers"} <= set(data)
-    async with cl.request("GET", "/api/reports.csv") as r:
+    async with cl.request("GET", "/api/reports.csv") as r:  # one table per file: the per-field figures
         raw = await r.read()
         assert r.status == 200 and raw.startswith(b"\xef\xbb\xbf")  # the BOM: Excel shows Vietnamese right
-        assert raw.decode("utf-8-sig").startswith("Phần,Tên,Gọi vào")
-    async with cl.request("GET", "/api/reports?from=2026-01-10&to=2026-01-01") as r:
-        assert r.status == 400
+        assert raw.decode("utf-8-sig").startswith("Lĩnh vực,Gọi vào,Trả lời")
+    async with cl.request("GET", "/api/reports.csv?table=tickets") as r:
+        lines = (await r.read()).decode("utf-8-sig").splitlines()
+        assert lines[0] == "Theo,Tên,Số lượng" and "Lĩnh vực,Cây xanh,3" in lines
+    async with cl.request("GET", "/api/reports.zip?range=month") as r:
+        with zipfile.ZipFile(io.BytesIO(await r.read())) as z:
+            assert r.status == 200 and len(z.namelist()) == 6
+            assert all(z.read(name).startswith(b"\xef\xbb\xbf") for name in z.namelist())
+    for bad in ("from=2026-01-10&to=2026-01-01", "range=yesterday", "table=secrets"):
+        async with cl.request("GET", f"/api/reports.csv?{bad}") as r:
+            assert r.status == 400, bad
 
 
 async def test_callback_worker_sees_callback_tickets_only(console):

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from db.models import AgentState, Callback, Recording, Ticket, TicketEvent
+from db.models import Agent, AgentState, Callback, Recording, Ticket, TicketEvent
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,19 @@ def answered_by_agents(db: Engine, start: datetime, end: datetime) -> list[tuple
             select(Ticket).where(Ticket.created_at >= start, Ticket.created_at < end, Ticket.agent.is_not(None)))]
 
 
-def intervals(db: Engine, before: datetime) -> list[Interval]:
+def intervals(db: Engine, before: datetime, after: datetime | None = None) -> list[Interval]:
+    """Agents' state intervals that started before `before` (and, with `after`, had not ended by then)."""
+    q = select(AgentState).where(AgentState.started_at < before)
+    if after is not None:
+        q = q.where(or_(AgentState.ended_at.is_(None), AgentState.ended_at > after))
     with Session(db) as s:
-        return [Interval(r.agent, r.state, r.reason, r.started_at, r.ended_at)
-                for r in s.scalars(select(AgentState).where(AgentState.started_at < before))]
+        return [Interval(r.agent, r.state, r.reason, r.started_at, r.ended_at) for r in s.scalars(q)]
+
+
+def agent_names(db: Engine) -> dict[str, str]:
+    """Extension -> the agent's name."""
+    with Session(db) as s:
+        return {str(ext): str(name) for ext, name in s.execute(select(Agent.extension, Agent.name))}
 
 
 def extras(db: Engine, start: datetime, end: datetime) -> Extras:
@@ -77,13 +86,18 @@ def extras(db: Engine, start: datetime, end: datetime) -> Extras:
     return Extras(dict(sorted(transfers.items())), after_hours or 0, messages or 0, dict(sorted(outcomes.items())))
 
 
+NONE = "-"  # the key of tickets without a value (no field chosen, no area recorded)
+
+
 @dataclass(frozen=True)
 class TicketCounts:
     """Requests in a range, whatever became of the call (a callback, a message, an emergency)."""
 
     fields: dict[str, int]
+    areas: dict[str, int]
     kinds: dict[str, int]
     statuses: dict[str, int]
+    channels: dict[str, int]
 
 
 def ticket_counts(db: Engine, start: datetime, end: datetime) -> TicketCounts:
@@ -91,6 +105,10 @@ def ticket_counts(db: Engine, start: datetime, end: datetime) -> TicketCounts:
     with Session(db) as s:
         def per(column: Any) -> dict[str, int]:
             rows = s.execute(select(column, func.count()).where(*in_range).group_by(column)).all()
-            return {str(key) if key is not None else "-": int(n) for key, n in sorted(rows, key=lambda r: str(r[0]))}
+            return {str(key) if key is not None else NONE: int(n) for key, n in sorted(rows, key=lambda r: str(r[0]))}
 
-        return TicketCounts(per(Ticket.field), per(Ticket.kind), per(Ticket.status))
+        total = s.scalar(select(func.count()).select_from(Ticket).where(*in_range)) or 0
+        # Every ticket so far comes from a phone call. When tickets get a `channel` column (web form,
+        # Zalo, walk-in), this becomes per(Ticket.channel) like the others.
+        channels = {"phone": int(total)} if total else {}
+        return TicketCounts(per(Ticket.field), per(Ticket.area), per(Ticket.kind), per(Ticket.status), channels)

@@ -1,47 +1,115 @@
-// Leaders' reports: per field and per queue tables, charts (Chart.js), CSV for the same range.
+// Leaders' reports: quick ranges (computed by the server in the site's time zone) or from/to,
+// tables for every request, per field, queue and agent, charts (Chart.js), CSV per table and a zip.
 "use strict";
-const COLS = [["offered", "Gọi vào / Offered"], ["answered", "Trả lời / Answered"], ["abandoned", "Bỏ / Abandoned"],
-  ["service_level", "SL"], ["asa_s", "ASA s"], ["aht_s", "AHT s"], ["longest_wait_s", "Chờ lâu nhất / Longest s"]];
 const charts = {};
+let range = {};  // what is shown: a quick range ({range}) or {from, to}; none: the last 7 days
 
-function table(id, rows, first) {
-  const head = TD.el("tr", {}, TD.el("th", {}, first), ...COLS.map(([, l]) => TD.el("th", {}, l)));
-  const body = Object.entries(rows).map(([name, r]) => TD.el("tr", {}, TD.el("td", {}, name),
-    ...COLS.map(([k]) => TD.el("td", {}, k === "service_level" ? TD.pct(r[k]) : String(r[k] ?? "—")))));
-  document.getElementById(id).replaceChildren(TD.el("thead", {}, head), TD.el("tbody", {}, ...body));
+function dmy(iso) { const [y, m, d] = iso.split("-"); return `${d}/${m}/${y}`; }
+const none = (code) => code === "-" ? TD.t("reports.none") : null;
+const label = (group, code) => none(code) || TD.label(group, code);
+const secs = (s) => s === null || s === undefined ? "—" : TD.clock(s);
+
+// A heading; an abbreviation is explained on hover (title) and to screen readers (<abbr title>).
+function th(text, title) {
+  return title ? TD.el("th", {title}, TD.el("abbr", {title}, text)) : TD.el("th", {}, text);
+}
+function head(id, cells) {
+  document.querySelector(`#${id} thead`).replaceChildren(TD.el("tr", {}, ...cells));
+  return document.querySelector(`#${id} tbody`);
 }
 
-function chart(id, config) {
+function figures(id, rows, group, slSeconds) {
+  const body = head(id, [th(TD.t(`reports.${group}_name`)), th(TD.t("reports.offered")), th(TD.t("reports.answered")),
+    th(TD.t("reports.abandoned")), th(TD.t("reports.sl"), TD.t("reports.sl_title", {s: slSeconds})),
+    th(TD.t("reports.asa"), TD.t("reports.asa_title")), th(TD.t("reports.aht"), TD.t("reports.aht_title")),
+    th(TD.t("reports.longest"))]);
+  TD.rows(body, Object.entries(rows), ([code, r]) => [label(group, code), String(r.offered), String(r.answered),
+    String(r.abandoned), TD.pct(r.service_level), secs(r.asa_s), secs(r.aht_s), secs(r.longest_wait_s)],
+  TD.t("reports.empty_figures"));
+}
+
+const GROUPS = [["fields", "field"], ["areas", "area"], ["kinds", "kind"], ["statuses", "status"], ["channels", "reports.channel"]];
+
+function tickets(r) {
+  const body = head("tickets", [th(TD.t("reports.by")), th(TD.t("reports.name")), th(TD.t("reports.count"))]);
+  const items = GROUPS.flatMap(([key, group]) => Object.entries(r.tickets[key]).map(([code, n]) =>
+    ({key, code, cells: [TD.t("reports.by_" + key), label(group, code), String(n)]})));
+  TD.rows(body, items, (it) => it.cells, TD.t("reports.empty_tickets"));
+  body.querySelectorAll("tr").forEach((tr, i) => { if (items[i]) { tr.dataset.group = items[i].key; tr.dataset.code = items[i].code; } });
+}
+
+function agents(r) {
+  const body = head("agents", [th(TD.t("reports.agent")), th(TD.t("reports.calls_answered")), th(TD.t("reports.handle_total")),
+    th(TD.t("reports.aht"), TD.t("reports.aht_title")), th(TD.t("reports.paused")), th(TD.t("reports.csat"), TD.t("reports.csat_title"))]);
+  TD.rows(body, r.agents, (a) => [a.name ? `${a.name} (${a.extension})` : a.extension, String(a.calls), secs(a.talk_s),
+    secs(a.aht_s), Object.entries(a.pauses_s).map(([k, s]) => `${label("reason", k)} ${TD.clock(s)}`).join(" · ") || "—",
+    a.csat === null ? "—" : String(a.csat)], TD.t("reports.empty_agents"));
+}
+
+function other(r) {
+  const body = head("other", [th(TD.t("reports.section")), th(TD.t("reports.name")), th(TD.t("reports.count"))]);
+  const service = (n) => r.services[n] ? `${TD.label("service", r.services[n])} (${n})` : n;
+  const callback = (k) => TD.catalog["cb_outcome." + k] ? TD.label("cb_outcome", k) : TD.label("cb_state", k);
+  TD.rows(body, [
+    ...Object.entries(r.emergency_transfers).map(([n, c]) => [TD.t("reports.emergency_transfers"), service(n), c]),
+    [TD.t("reports.after_hours"), TD.t("reports.after_hours_calls"), r.after_hours_calls],
+    [TD.t("reports.after_hours"), TD.t("reports.after_hours_messages"), r.after_hours_messages],
+    ...Object.entries(r.callback_outcomes).map(([k, c]) => [TD.t("reports.callbacks"), callback(k), c]),
+  ], ([a, b, c]) => [a, b, String(c)]);
+}
+
+function days(r) {
+  const body = head("days", [th(TD.t("reports.day")), th(TD.t("reports.offered")), th(TD.t("reports.answered")), th(TD.t("reports.abandoned"))]);
+  TD.rows(body, r.days, (d) => [dmy(d.date), String(d.offered), String(d.answered), String(d.abandoned)]);
+}
+
+function chart(id, config, yTitle) {
   if (charts[id]) charts[id].destroy();
-  if (window.Chart) charts[id] = new Chart(document.getElementById(id), {...config, options: {animation: false, responsive: true, maintainAspectRatio: false}});
+  if (!window.Chart) return;
+  charts[id] = new Chart(document.getElementById(id), {...config, options: {animation: false, responsive: true,
+    maintainAspectRatio: false, scales: {y: {beginAtZero: true, ticks: {precision: 0}, title: {display: true, text: yTitle}}}}});
 }
 
-async function show(ev) {
-  if (ev) ev.preventDefault();
-  const q = new URLSearchParams({from: document.getElementById("r-from").value, to: document.getElementById("r-to").value});
+function drawCharts(r) {
+  document.getElementById("cap-days").textContent = TD.t("reports.chart_days");
+  document.getElementById("cap-fields").textContent = TD.t("reports.chart_fields");
+  chart("chart-days", {type: "bar", data: {labels: r.days.map((d) => dmy(d.date)), datasets: [
+    {label: TD.t("reports.answered"), data: r.days.map((d) => d.answered), backgroundColor: "#2e7d32"},
+    {label: TD.t("reports.abandoned"), data: r.days.map((d) => d.abandoned), backgroundColor: "#c62828"},
+    {label: TD.t("reports.offered"), data: r.days.map((d) => d.offered), type: "line", borderColor: "#1565c0"}]}}, TD.t("reports.calls"));
+  const fields = Object.entries(r.tickets.fields);
+  chart("chart-fields", {type: "bar", data: {labels: fields.map(([code]) => label("field", code)), datasets: [
+    {label: TD.t("reports.tickets"), data: fields.map(([, n]) => n), backgroundColor: "#1565c0"}]}}, TD.t("reports.tickets"));
+  const empty = !fields.length && !r.days.some((d) => d.offered);
+  const note = document.getElementById("chart-empty");
+  note.textContent = TD.t("reports.empty_chart");
+  note.hidden = !empty;
+}
+
+async function show() {
+  const q = new URLSearchParams(range);
   const r = await TD.api("GET", "/api/reports?" + q);
-  document.getElementById("csv").href = "/api/reports.csv?" + q;
-  table("fields", r.fields, "Lĩnh vực / Field");
-  table("queues", r.queues, "Hàng đợi / Queue");
-  const groups = [["fields", "Lĩnh vực / Field"], ["kinds", "Loại / Kind"], ["statuses", "Trạng thái / Status"]];
-  TD.rows(document.querySelector("#tickets tbody"), groups.flatMap(([key, label]) =>
-    Object.entries(r.tickets[key]).map(([name, n]) => [`${label}: ${name}`, n])), ([k, v]) => [k, String(v)]);
-  const extras = [...Object.entries(r.emergency_transfers).map(([k, v]) => [`Chuyển khẩn cấp / Emergency transfer ${k}`, v]),
-    ["Cuộc gọi ngoài giờ / After-hours calls", r.after_hours_calls], ["Lời nhắn ngoài giờ / After-hours messages", r.after_hours_messages],
-    ...Object.entries(r.callback_outcomes).map(([k, v]) => [`Gọi lại / Callback ${k}`, v])];
-  TD.rows(document.querySelector("#extras tbody"), extras, ([k, v]) => [k, String(v)]);
-  chart("chart-days", {type: "bar", data: {labels: r.days.map((d) => d.date), datasets: [
-    {label: "Answered", data: r.days.map((d) => d.answered), backgroundColor: "#2e7d32"},
-    {label: "Abandoned", data: r.days.map((d) => d.abandoned), backgroundColor: "#c62828"},
-    {label: "Offered", data: r.days.map((d) => d.offered), type: "line", borderColor: "#1565c0"}]}});
-  chart("chart-fields", {type: "bar", data: {labels: Object.keys(r.fields), datasets: [
-    {label: "Offered per field", data: Object.values(r.fields).map((f) => f.offered), backgroundColor: "#1565c0"}]}});
+  document.getElementById("r-from").value = r.from;
+  document.getElementById("r-to").value = r.to;
+  document.querySelectorAll(".quick button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.range === range.range)));
+  document.getElementById("shown").textContent = TD.t("reports.shown", {from: dmy(r.from), to: dmy(r.to)});
+  const fixed = new URLSearchParams({from: r.from, to: r.to});  // the files hold exactly what is shown
+  document.getElementById("zip").href = "/api/reports.zip?" + fixed;
+  document.querySelectorAll("a.csv").forEach((a) => { a.href = `/api/reports.csv?table=${a.dataset.table}&${fixed}`; });
+  tickets(r);
+  figures("fields", r.fields, "field", r.service_level_s);
+  figures("queues", r.queues, "queue", r.service_level_s);
+  agents(r);
+  other(r);
+  days(r);
+  drawCharts(r);
+  document.body.dataset.reportShown = `${r.from}/${r.to}`;  // tests wait on this
 }
 
-(() => {
-  const today = new Date(), week = new Date(Date.now() - 6 * 864e5);
-  document.getElementById("r-to").value = today.toISOString().slice(0, 10);
-  document.getElementById("r-from").value = week.toISOString().slice(0, 10);
-  document.getElementById("range").onsubmit = (ev) => TD.run(() => show(ev));
+document.querySelectorAll(".quick button").forEach((b) => { b.onclick = () => { range = {range: b.dataset.range}; TD.run(show); }; });
+document.getElementById("range").onsubmit = (ev) => {
+  ev.preventDefault();
+  range = {from: document.getElementById("r-from").value, to: document.getElementById("r-to").value};
   TD.run(show);
-})();
+};
+TD.run(show);
