@@ -15,17 +15,32 @@ from acd.ami import AmiClient
 from config import Site
 from config.secrets import load_or_create, site_secret_names
 from db.queries import agents as books
+from db.queries import pause_reasons
 from db.queries.agents import AgentError, AgentInfo
 from db.types import Database
 from db.clock import utcnow
 
 log = logging.getLogger("tongdai.agents")
+# the reasons a fresh install starts with (migration 0006 seeds them as rows; admins edit the rows):
+# what runs reads pause_reason_keys(db)
 PAUSE_REASONS = {"1": "break", "2": "lunch", "3": "training", "4": "after-call work"}
-__all__ = ["AgentDesk", "AgentInfo", "DeskError", "PAUSE_REASONS", "add_agent", "pin_hash", "seed_demo_agents"]
+MAX_PENALTY = 9
+__all__ = ["AgentDesk", "AgentInfo", "DeskError", "PAUSE_REASONS", "add_agent", "change_agent", "check_skills",
+           "pause_reason_keys", "pin_hash", "seed_demo_agents"]
 
 
 class DeskError(RuntimeError):
-    """An agent operation that cannot be done; the message says why."""
+    """An agent operation that cannot be done; the message says why, `code` names it for the
+    console's translated messages."""
+
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.code = code
+
+
+def pause_reason_keys(db: Database) -> dict[str, str]:
+    """The active pause reasons: digit (*13<digit> on the phone) -> key (what the pause records)."""
+    return {r.digit: r.key for r in pause_reasons.reasons(db)}
 
 
 def pin_hash(salt: str, pin: str) -> str:
@@ -40,20 +55,49 @@ def seed_demo_agents(site: Site, db: Database) -> None:
                             skills) for ext in site.agents.extensions])
 
 
+def check_skills(site: Site, skills: dict[str, int]) -> dict[str, int]:
+    """Skills {queue: penalty}: the site's queues, penalties 0-9 (0 is served first)."""
+    unknown = set(skills) - {q.name for q in site.queues}
+    if unknown:
+        raise DeskError(f"no such queue: {', '.join(sorted(unknown))}", "queue_unknown")
+    for queue, penalty in skills.items():
+        if isinstance(penalty, bool) or not isinstance(penalty, int) or not 0 <= penalty <= MAX_PENALTY:
+            raise DeskError(f"penalty of {queue}: a whole number 0-{MAX_PENALTY}", "penalty_range")
+    return dict(skills)
+
+
+def _check_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > 128:
+        raise DeskError("name: 1-128 characters", "name_length")
+    return name
+
+
 def add_agent(site: Site, db: Database, extension: str, name: str, pin: str, skills: dict[str, int]) -> None:
     """A new agent (a person): extension, name, PIN (4-8 digits, unique), skills {queue: penalty}."""
     if not extension.isdigit() or not 2 <= len(extension) <= 6:
-        raise DeskError(f"extension must be 2-6 digits, got {extension!r}")
+        raise DeskError(f"extension must be 2-6 digits, got {extension!r}", "agent_extension")
     if not pin.isdigit() or not 4 <= len(pin) <= 8:
-        raise DeskError("the PIN must be 4 to 8 digits")
-    unknown = set(skills) - {q.name for q in site.queues}
-    if unknown:
-        raise DeskError(f"no such queue: {', '.join(sorted(unknown))}")
+        raise DeskError("the PIN must be 4 to 8 digits", "pin_format")
+    name, skills = _check_name(name), check_skills(site, skills)
     salt = load_or_create(site.paths.secrets, site_secret_names(site))["pin_salt"]
     try:
         books.add(db, extension, name, pin_hash(salt, pin), skills)
     except AgentError as e:
-        raise DeskError(str(e)) from None
+        raise DeskError(str(e), e.code) from None
+
+
+def change_agent(site: Site, db: Database, extension: str, name: str | None = None,
+                 skills: dict[str, int] | None = None) -> tuple[AgentInfo, AgentInfo]:
+    """A new name and/or skills; (before, after). A logged-in agent's queues change at their next
+    login (the live queue membership is not touched)."""
+    name = _check_name(name) if name is not None else None
+    skills = check_skills(site, skills) if skills is not None else None
+    try:
+        before = books.change(db, extension, name, skills)
+        return before, books.find(db, extension=extension)
+    except AgentError as e:
+        raise DeskError(str(e), e.code) from None
 
 
 class AgentDesk:

@@ -1,17 +1,18 @@
 """Feature codes dialled from agent and supervisor phones, as FastAGI routes.
 
 Agents: *11 log in at this phone (the PIN is keyed in when asked, so it is in no dialled
-number, CDR or AGI URL), *12 log out, *13+N pause (1 break, 2 lunch, 3 training, 4 after-call
-work), *14 ready. Supervisors: *21/*22/*23+agent listen / whisper / barge on that agent's call
-(ChanSpy), each use written to the audit table. Only the site's supervisor seats may spy
-(their phones alone have the codes in their dialplan context; this is checked again here).
+number, CDR or AGI URL), *12 log out, *13+N pause with the active reason of digit N (rows an admin
+edits; the defaults 1 break, 2 lunch, 3 training, 4 after-call work), *14 ready. Supervisors:
+*21/*22/*23+agent listen / whisper / barge on that agent's call (ChanSpy), each use written to
+the audit table. Only the site's supervisor seats may spy (their phones alone have the codes in
+their dialplan context; this is checked again here).
 """
 from __future__ import annotations
 
 import asyncio
 
 from acd.ami import AmiError
-from acd.desk import PAUSE_REASONS, AgentDesk, AgentInfo, DeskError
+from acd.desk import AgentDesk, AgentInfo, DeskError, pause_reason_keys
 from acd.frames import endpoint
 from acd.pin_guard import PinGuard
 from db.writer import TicketBook
@@ -60,8 +61,8 @@ async def agent_codes(desk: AgentDesk, guard: PinGuard, book: TicketBook, call: 
         elif code == "12":
             await desk.logout((await desk.by_seat(seat)).extension)
             await call.play(call.prompt("agent-logged-out"))
-        elif code == "13" and digits in PAUSE_REASONS:
-            await desk.pause((await desk.by_seat(seat)).extension, PAUSE_REASONS[digits])
+        elif code == "13" and digits in (reasons := await asyncio.to_thread(pause_reason_keys, desk.db)):
+            await desk.pause((await desk.by_seat(seat)).extension, reasons[digits])
             await call.play(call.prompt("agent-paused"))
         elif code == "14":
             await desk.unpause((await desk.by_seat(seat)).extension)

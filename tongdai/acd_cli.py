@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 
 from acd import stats, supervision
-from acd.desk import PAUSE_REASONS, AgentDesk, DeskError, add_agent, seed_demo_agents
+from acd.desk import AgentDesk, DeskError, add_agent, pause_reason_keys, seed_demo_agents
 from acd.phones import SPY_OPTIONS
 from acd.service import ami_client
 from asterisk_conf import Layout
@@ -62,7 +62,11 @@ async def _agents(site: Site, args) -> int:
             await desk.logout(args.agent)
             print(f"agent {args.agent} logged out")
         elif args.action == "pause":
-            reason = PAUSE_REASONS.get(args.reason, args.reason)
+            keys = pause_reason_keys(db)
+            reason = keys.get(args.reason, args.reason)
+            if reason not in keys.values():
+                raise DeskError(f"no active pause reason {args.reason!r}: one of "
+                                + ", ".join(f"{d} {k}" for d, k in sorted(keys.items())))
             await desk.pause(args.agent, reason)
             print(f"agent {args.agent} paused ({reason})")
         elif args.action == "unpause":
@@ -165,7 +169,8 @@ def add_parsers(sub) -> None:
         "agent", help="agent number")
     pause = a.add_parser("pause", help="pause an agent with a reason (as *13 does)")
     pause.add_argument("agent", help="agent number")
-    pause.add_argument("--reason", default="break", help="break, lunch, training, after-call work (or 1-4)")
+    pause.add_argument("--reason", default="break", help="a pause reason's key or digit (as after *13; "
+                       "the defaults: break, lunch, training, after-call work, or 1-4)")
     a.add_parser("unpause", help="make a paused agent ready (as *14 does)").add_argument("agent", help="agent number")
     p.set_defaults(func=cmd_agents)
 

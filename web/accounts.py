@@ -34,25 +34,62 @@ _DUMMY = _hasher.hash("tongdai-not-a-user")  # unknown users cost the same time 
 
 # AccountError and UserView are defined with the storage; they stay importable from here
 __all__ = ["AccountError", "UserView", "ROLES", "NEEDS_EXTENSION", "SESSION_HOURS", "MIN_PASSWORD", "USERNAME",
-           "check_password", "add_user", "set_password", "users", "count", "authenticate", "open_session",
-           "session_user", "close_session", "ensure_admin"]
+           "check_password", "check_role", "check_name", "add_user", "change_user", "every_account", "set_password",
+           "users", "count", "authenticate", "open_session", "session_user", "close_session", "ensure_admin"]
 
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"password: at least {MIN_PASSWORD} characters")
+        raise AccountError(f"password: at least {MIN_PASSWORD} characters", "password_short", n=MIN_PASSWORD)
+
+
+def check_role(role: str, extension: str | None) -> None:
+    """The role exists, and a role that answers calls has its agent/supervisor number."""
+    if role not in ROLES:
+        raise AccountError(f"role: one of {', '.join(ROLES)}", "role_unknown")
+    if extension is not None and not (extension.isdigit() and len(extension) <= 16):
+        raise AccountError("extension: digits only", "extension_digits")
+    if role in NEEDS_EXTENSION and not extension:
+        raise AccountError(f"extension: a {role} needs their agent/supervisor number (digits)", "extension_needed",
+                           role=role)
+
+
+def check_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > 128:
+        raise AccountError("name: 1-128 characters", "name_length")
+    return name
 
 
 def add_user(db: Database, username: str, role: str, password: str, extension: str | None = None,
              name: str | None = None) -> UserView:
     if not USERNAME.fullmatch(username):
-        raise AccountError("username: 2-32 of a-z 0-9 _ . - (starting with a letter or digit)")
-    if role not in ROLES:
-        raise AccountError(f"role: one of {', '.join(ROLES)}")
-    if role in NEEDS_EXTENSION and not (extension and extension.isdigit()):
-        raise AccountError(f"extension: a {role} needs their agent/supervisor number (digits)")
+        raise AccountError("username: 2-32 of a-z 0-9 _ . - (starting with a letter or digit)", "username_format")
+    check_role(role, extension)
     check_password(password)
-    return stored.create_user(db, username, name or username, role, extension, _hasher.hash(password), utcnow())
+    return stored.create_user(db, username, check_name(name) if name else username, role, extension,
+                              _hasher.hash(password), utcnow())
+
+
+def change_user(db: Database, actor: str, username: str, *, name: str | None = None, role: str | None = None,
+                extension: str | None = None, set_extension: bool = False,
+                disabled: bool | None = None) -> tuple[stored.Account, stored.Account]:
+    """An admin changes an account (name, role, extension, disabled) under add_user's rules; nobody
+    disables themselves, and the last admin stays one. Returns (before, after)."""
+    if disabled and actor == username:
+        raise AccountError("you cannot disable your own account", "self_disable")
+    if name is not None:
+        name = check_name(name)
+    if role is not None or set_extension:
+        current = stored.account(db, username).user
+        check_role(role or current.role, extension if set_extension else current.extension)
+    return stored.change_account(db, username, name=name, role=role, extension=extension,
+                                 set_extension=set_extension, disabled=disabled)
+
+
+def every_account(db: Database) -> list[stored.Account]:
+    """Every account, disabled ones too (the administration page)."""
+    return stored.accounts(db)
 
 
 def set_password(db: Database, username: str, password: str) -> None:

@@ -16,7 +16,13 @@ from db.models import User, WebSession
 
 
 class AccountError(ValueError):
-    """An account that cannot be made or changed as asked; the message says why (shown to people)."""
+    """An account that cannot be made or changed as asked; the message says why (shown to people).
+    `code` names the refusal for the pages' translated messages (e.g. "last_admin"), `values` its
+    numbers or names ({"n": 10})."""
+
+    def __init__(self, message: str, code: str = "", **values: str | int):
+        super().__init__(message)
+        self.code, self.values = code, values
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ def create_user(db: Engine, username: str, name: str, role: str, extension: str 
             s.flush()
             return _view(user)
     except IntegrityError:
-        raise AccountError(f"username: {username!r} already exists") from None
+        raise AccountError(f"username: {username!r} already exists", "username_taken") from None
 
 
 def replace_password(db: Engine, username: str, password_hash: str) -> None:
@@ -65,7 +71,7 @@ def replace_password(db: Engine, username: str, password_hash: str) -> None:
     with Session(db) as s, s.begin():
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
-            raise AccountError(f"no user {username!r}")
+            raise AccountError(f"no user {username!r}", "no_user")
         user.password_hash = password_hash
         s.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
@@ -122,3 +128,59 @@ def session_user(db: Engine, token_hash: str, now: datetime) -> tuple[UserView, 
 def drop_session(db: Engine, token_hash: str) -> None:
     with Session(db) as s, s.begin():
         s.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user as the administration page lists them: disabled ones too."""
+    user: UserView
+    disabled: bool
+    created_at: datetime
+
+    def as_dict(self) -> dict[str, str | bool | None]:
+        return {**self.user.as_dict(), "disabled": self.disabled, "created_at": self.created_at.isoformat() + "Z"}
+
+
+def accounts(db: Engine) -> list[Account]:
+    """Every account, disabled ones too, by username."""
+    with Session(db) as s:
+        return [Account(_view(u), u.disabled, u.created_at) for u in s.scalars(select(User).order_by(User.username))]
+
+
+def account(db: Engine, username: str) -> Account:
+    """One account; AccountError (code no_user) if there is none."""
+    with Session(db) as s:
+        u = s.scalar(select(User).where(User.username == username))
+        if u is None:
+            raise AccountError(f"no user {username!r}", "no_user")
+        return Account(_view(u), u.disabled, u.created_at)
+
+
+def change_account(db: Engine, username: str, *, name: str | None = None, role: str | None = None,
+                   extension: str | None = None, set_extension: bool = False,
+                   disabled: bool | None = None) -> tuple[Account, Account]:
+    """Change the given columns of one account (validated by the caller); returns (before, after).
+    The last enabled admin keeps the admin role and stays enabled (checked in the same transaction).
+    A disabled account's logins end."""
+    with Session(db) as s, s.begin():
+        u = s.scalar(select(User).where(User.username == username))
+        if u is None:
+            raise AccountError(f"no user {username!r}", "no_user")
+        before = Account(_view(u), u.disabled, u.created_at)
+        if name is not None:
+            u.name = name
+        if role is not None:
+            u.role = role
+        if set_extension:
+            u.extension = extension
+        if disabled is not None:
+            u.disabled = disabled
+        if before.user.role == "admin" and not before.disabled and (u.role != "admin" or u.disabled):
+            others = s.scalar(select(func.count()).select_from(User).where(
+                User.role == "admin", User.disabled.is_(False), User.id != u.id)) or 0
+            if not others:
+                raise AccountError("the last admin must stay an enabled admin: make another admin first",
+                                   "last_admin")
+        if u.disabled:
+            s.execute(delete(WebSession).where(WebSession.user_id == u.id))
+        return before, Account(_view(u), u.disabled, u.created_at)

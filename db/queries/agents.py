@@ -12,7 +12,12 @@ from db.models import Agent, AgentState
 
 
 class AgentError(RuntimeError):
-    """No such agent, a wrong PIN, a taken extension or PIN; the message says which."""
+    """No such agent, a wrong PIN, a taken extension or PIN; the message says which, `code` names it
+    for the console's translated messages (no_agent, agent_exists, pin_taken)."""
+
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,8 @@ def find(db: Engine, extension: str | None = None, pin_hash: str | None = None, 
     with Session(db) as s:
         agent = s.scalar(q)
         if agent is None:
-            raise AgentError("wrong PIN" if pin_hash is not None else "no such agent")
+            raise AgentError("wrong PIN" if pin_hash is not None else "no such agent",
+                             "wrong_pin" if pin_hash is not None else "no_agent")
         return _info(agent)
 
 
@@ -55,7 +61,7 @@ def update(db: Engine, extension: str, **values: Any) -> None:
     with Session(db) as s, s.begin():
         agent = s.scalar(select(Agent).where(Agent.extension == extension))
         if agent is None:
-            raise AgentError(f"no agent {extension}")
+            raise AgentError(f"no agent {extension}", "no_agent")
         for k, v in values.items():
             setattr(agent, k, v)
 
@@ -63,10 +69,24 @@ def update(db: Engine, extension: str, **values: Any) -> None:
 def add(db: Engine, extension: str, name: str, pin_hash: str, skills: dict[str, int]) -> None:
     with Session(db) as s, s.begin():
         if s.scalar(select(Agent).where(Agent.extension == extension)):
-            raise AgentError(f"agent {extension} already exists")
+            raise AgentError(f"agent {extension} already exists", "agent_exists")
         if s.scalar(select(Agent).where(Agent.pin_hash == pin_hash)):
-            raise AgentError("that PIN is already used by another agent")
+            raise AgentError("that PIN is already used by another agent", "pin_taken")
         s.add(Agent(extension=extension, name=name, pin_hash=pin_hash, skills=json.dumps(skills), paused=False))
+
+
+def change(db: Engine, extension: str, name: str | None = None, skills: dict[str, int] | None = None) -> AgentInfo:
+    """A new name and/or skills ({queue: penalty}); returns the agent as it was before."""
+    with Session(db) as s, s.begin():
+        agent = s.scalar(select(Agent).where(Agent.extension == extension))
+        if agent is None:
+            raise AgentError(f"no agent {extension}", "no_agent")
+        before = _info(agent)
+        if name is not None:
+            agent.name = name
+        if skills is not None:
+            agent.skills = json.dumps(skills)
+        return before
 
 
 def add_missing(db: Engine, agents: list[tuple[str, str, str, dict[str, int]]]) -> None:
