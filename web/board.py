@@ -3,20 +3,57 @@
 
 Per queue: callers waiting, longest wait now, agents ready / talking / wrap-up / paused, and
 today's offered, answered, abandoned and service level (from the tickets, refreshed every
-5 s). Per agent: state, reason, seconds in that state, queues, the ticket of the call.
+5 s; the service level leaves out callers still waiting within its target), each figure with
+its level (normal / amber / red) from the site's `[wallboard]` thresholds. Per agent: name,
+state, reason, seconds in that state, queues, the ticket of the call.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from acd import stats
+from db.queries import agents as stored_agents
+from db.types import DatabaseUnavailable
 from web.context import Console
 
+log = logging.getLogger(__name__)
 _today: dict[str, Any] = {"at": 0.0, "queues": {}}
+_names: dict[str, Any] = {"at": 0.0, "db": None, "names": {}}  # agent extension -> name, refreshed every 10 s
+NAMES_FOR_S = 10
+
+
+def level(value: float | None, amber: float, red: float, lower_is_worse: bool = False) -> str:
+    """"red", "amber" or "normal" for a figure: at or beyond `red` / `amber` (below them when
+    `lower_is_worse`, as for the service level). No figure (None) is normal."""
+    if value is None:
+        return "normal"
+    if lower_is_worse:
+        return "red" if value < red else "amber" if value < amber else "normal"
+    return "red" if value >= red else "amber" if value >= amber else "normal"
+
+
+def queue_levels(q: dict[str, Any], t: Any) -> dict[str, str]:
+    """The levels of a queue's figures under the site's thresholds `t` (WallboardSettings)."""
+    return {"waiting": level(q["waiting"], t.waiting_amber, t.waiting_red),
+            "longest_wait": level(q["longest_wait_s"] if q["waiting"] else None, t.wait_amber_s, t.wait_red_s),
+            "service_level": level(q["service_level"], t.service_level_amber, t.service_level_red, True),
+            "abandoned": level(q["abandoned_rate"], t.abandoned_amber, t.abandoned_red)}
+
+
+def live_service_level(today: float | None, offered: int, undecided: int) -> float | None:
+    """Today's service level without the callers still waiting within the target (`undecided`):
+    they may yet be answered in time, so one caller who has just joined does not make it 0 %.
+    (The reports count every offered call; a caller past the target is already a miss.)"""
+    if today is None:
+        return None
+    decided = offered - undecided
+    return round(round(today * offered) / decided, 3) if decided > 0 else None
 
 
 async def _today_figures(c: Console) -> dict[str, Any]:
@@ -27,18 +64,33 @@ async def _today_figures(c: Console) -> dict[str, Any]:
     return _today["queues"]
 
 
+async def _agent_names(c: Console) -> None:
+    """Refresh the agents' names now and then (a database that does not answer keeps the old ones)."""
+    if time.monotonic() - _names["at"] > NAMES_FOR_S or _names["db"] is not c.db:
+        try:
+            rows = await asyncio.to_thread(stored_agents.every, c.db)
+        except DatabaseUnavailable as err:
+            log.warning("wallboard keeps the agents' names it had: %s", str(err).splitlines()[0])
+            return
+        _names.update(at=time.monotonic(), db=c.db, names={a.extension: a.name for a in rows})
+
+
 def agent_state(c: Console, agent: str) -> dict[str, Any]:
     seat = c.acd.board.seats.get(agent)
     now = time.time()
+    name = _names["names"].get(agent) or agent
     if seat is None:
-        return {"agent": agent, "state": "logged_out", "reason": None, "seconds": 0, "queues": [], "ticket": None}
-    return {"agent": agent, "state": seat.state, "reason": seat.reason,
+        return {"agent": agent, "name": name, "state": "logged_out", "reason": None, "seconds": 0, "queues": [],
+                "ticket": None}
+    return {"agent": agent, "name": name, "state": seat.state, "reason": seat.reason,
             "seconds": int(now - seat.since) if seat.since else 0, "queues": sorted(seat.queues),
             "ticket": c.hub.current.get(agent) if seat.state in ("talking", "wrapup") else None}
 
 
 async def snapshot(c: Console) -> dict[str, Any]:
     today = await _today_figures(c)
+    await _agent_names(c)
+    thresholds = c.site.wallboard
     now = time.time()
     seats = [s for s in c.acd.board.seats.values() if s.state != "logged_out"]
     queues = []
@@ -49,10 +101,14 @@ async def snapshot(c: Console) -> dict[str, Any]:
                   (("ready", ("ready",)), ("talking", ("ringing", "talking")), ("wrapup", ("wrapup",)),
                    ("paused", ("paused",)))}
         figures = today.get(q.name, {})
-        queues.append({"queue": q.name, "waiting": len(joined),
-                       "longest_wait_s": int(now - min(joined)) if joined else 0,
-                       "agents": counts, "offered": figures.get("offered", 0), "answered": figures.get("answered", 0),
-                       "abandoned": figures.get("abandoned", 0), "service_level": figures.get("service_level")})
+        offered, abandoned = figures.get("offered", 0), figures.get("abandoned", 0)
+        row = {"queue": q.name, "waiting": len(joined), "longest_wait_s": int(now - min(joined)) if joined else 0,
+               "agents": counts, "offered": offered, "answered": figures.get("answered", 0),
+               "abandoned": abandoned, "abandoned_rate": abandoned / offered if offered else None,
+               "service_level": live_service_level(figures.get("service_level"), offered,
+                                                   sum(1 for t in joined if now - t < stats.SERVICE_LEVEL_S))}
+        row["levels"] = queue_levels(row, thresholds)
+        queues.append(row)
     agents = [agent_state(c, s.member) for s in sorted(seats, key=lambda s: s.member)]
     return {"queues": queues, "agents": agents, "service_level_s": stats.SERVICE_LEVEL_S,
-            "ami": c.acd.synced.is_set()}
+            "thresholds": asdict(thresholds), "ami": c.acd.synced.is_set()}

@@ -1,7 +1,6 @@
 """The supervisor wallboard's routes: its picture (`web.board`) and listen / whisper / barge."""
 from __future__ import annotations
 
-
 from aiohttp import web
 
 from acd.ami import AmiError
@@ -34,7 +33,7 @@ async def supervise(request: web.Request) -> web.Response:
         raise fail(404 if "no such" in str(e) else 409 if "not logged in" in str(e) else 400, str(e)) from None
     except AmiError as e:
         raise fail(502, f"Asterisk: {e}") from None
-    return web.json_response({"audit": audit, "mode": mode, "agent": agent.extension,
+    return web.json_response({"audit": audit, "mode": mode, "agent": agent.extension, "seat": seat,
                               "message": f"your phone (supervisor{seat}) rings: answer it to {mode}"}, status=201)
 
 

@@ -2,28 +2,63 @@
 "use strict";
 let board = null, received = 0;
 
+// A pause reason's name; the automatic pause after unanswered rings has its own message.
+function reasonLabel(r) {
+  if (TD.catalog["reason." + r] !== undefined) return TD.label("reason", r);
+  return r === "no answer" ? TD.t("wallboard.reason_no_answer") : r;
+}
+const MODES = ["listen", "whisper", "barge"];
+
 function supervise(agent, mode) {
   return TD.run(async () => {
     const r = await TD.api("POST", "/api/supervise", {agent, mode});
-    TD.flash(r.message);
+    TD.flash(TD.t("wallboard.phone_rings", {mode: TD.label("mode", mode), phone: "supervisor" + r.seat}));
   });
+}
+
+// A figure in a cell, coloured by its level (normal / amber / red) from the site's thresholds.
+function figure(text, lvl) {
+  return TD.el("span", {class: "figure level-" + (lvl || "normal"), "data-level": lvl || "normal"}, text);
+}
+
+// The longest wait counts up between pushes; its level follows it.
+function waitLevel(q, age) {
+  const t = board.thresholds;
+  if (!q.waiting || !t) return "normal";
+  const s = q.longest_wait_s + age;
+  return s >= t.wait_red_s ? "red" : s >= t.wait_amber_s ? "amber" : q.levels.longest_wait;
+}
+
+function stateText(a) {
+  return TD.label("state", a.state) + (a.reason ? ` (${reasonLabel(a.reason)})` : "");
 }
 
 function draw() {
   if (!board) return;
   const age = (Date.now() - received) / 1000;
-  TD.rows(document.querySelector("#queues tbody"), board.queues, (q) => [q.queue, String(q.waiting),
-    q.waiting ? TD.clock(q.longest_wait_s + age) : "—", String(q.agents.ready), String(q.agents.talking),
-    String(q.agents.wrapup), String(q.agents.paused), String(q.offered), String(q.answered), String(q.abandoned),
-    TD.pct(q.service_level)]);
+  document.getElementById("ami-down").hidden = board.ami !== false;
+  document.getElementById("sl-heading").title = TD.t("wallboard.service_level_hint", {s: board.service_level_s});
+  TD.rows(document.querySelector("#queues tbody"), board.queues, (q) => [TD.label("queue", q.queue),
+    figure(String(q.waiting), q.levels.waiting),
+    figure(q.waiting ? TD.clock(q.longest_wait_s + age) : "—", waitLevel(q, age)),
+    String(q.agents.ready), String(q.agents.talking), String(q.agents.wrapup), String(q.agents.paused),
+    String(q.offered), String(q.answered), figure(String(q.abandoned), q.levels.abandoned),
+    figure(TD.pct(q.service_level), q.levels.service_level)], TD.t("wallboard.no_queues"));
   const tbody = document.querySelector("#agents tbody");
-  TD.rows(tbody, board.agents, (a) => [a.agent, a.state + (a.reason ? ` (${a.reason})` : ""), TD.clock(a.seconds + age),
-    a.queues.join(", "), a.ticket ? TD.ticketLink(a.ticket) : "—",
-    TD.el("span", {}, ...["listen", "whisper", "barge"].map((m) => TD.el("button",
-      {id: `${m}-${a.agent}`, disabled: a.state === "talking" ? null : "disabled", onclick: () => supervise(a.agent, m)}, m)))]);
-  for (const tr of tbody.children) tr.dataset.state = tr.children[1].textContent.split(" ")[0];
-  tbody.querySelectorAll("tr").forEach((tr, i) => { tr.id = "agent-" + board.agents[i].agent; });
+  const mayListen = TD.role !== "leader";
+  TD.rows(tbody, board.agents, (a) => [
+    TD.el("span", {}, a.name, " ", TD.el("span", {class: "muted"}, a.agent)),
+    stateText(a), TD.clock(a.seconds + age),
+    a.queues.map((q) => TD.label("queue", q)).join(", ") || "—", a.ticket ? TD.ticketLink(a.ticket) : "—",
+    mayListen ? TD.el("span", {class: "supervise"}, ...MODES.map((m) => TD.el("button",
+      {id: `${m}-${a.agent}`, type: "button", disabled: a.state === "talking" ? null : "disabled",
+        onclick: () => supervise(a.agent, m)}, TD.label("mode", m)))) : "—"], TD.t("wallboard.no_agents"));
+  if (!board.agents.length) return;
+  tbody.querySelectorAll("tr").forEach((tr, i) => {
+    tr.id = "agent-" + board.agents[i].agent;
+    tr.dataset.state = board.agents[i].state;
+  });
 }
 
-TD.live((m) => { if (m.type === "wallboard") { board = m; received = Date.now(); draw(); } });
+TD.on("wallboard", (m) => { board = m; received = Date.now(); draw(); });
 setInterval(draw, 1000);
