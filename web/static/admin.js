@@ -229,7 +229,7 @@ function details(detail) {
     const label = TD.catalog["admin.field." + k] !== undefined ? TD.t("admin.field." + k) : k;
     const text = Array.isArray(v) && v.length === 2 ? TD.t("admin.arrow", {from: shown(k, v[0]), to: shown(k, v[1])}) : shown(k, v);
     return label + ": " + text;
-  }).join("; ");
+  }).join("; ") || "—";
 }
 
 async function loadAudit() {
