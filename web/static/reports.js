@@ -5,6 +5,12 @@ const charts = {};
 let range = {};  // what is shown: a quick range ({range}) or {from, to}; none: the last 7 days
 
 function dmy(iso) { const [y, m, d] = iso.split("-"); return `${d}/${m}/${y}`; }
+// dd/mm/yyyy as typed (the site's way, whatever the browser's language) -> yyyy-mm-dd
+function iso(text) {
+  const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(text);
+  if (!m) throw new Error(TD.t("reports.bad_date", {text}));
+  return `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}`;
+}
 const none = (code) => code === "-" ? TD.t("reports.none") : null;
 const label = (group, code) => none(code) || TD.label(group, code);
 const secs = (s) => s === null || s === undefined ? "—" : TD.clock(s);
@@ -89,8 +95,8 @@ function drawCharts(r) {
 async function show() {
   const q = new URLSearchParams(range);
   const r = await TD.api("GET", "/api/reports?" + q);
-  document.getElementById("r-from").value = r.from;
-  document.getElementById("r-to").value = r.to;
+  document.getElementById("r-from").value = dmy(r.from);
+  document.getElementById("r-to").value = dmy(r.to);
   document.querySelectorAll(".quick button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.range === range.range)));
   document.getElementById("shown").textContent = TD.t("reports.shown", {from: dmy(r.from), to: dmy(r.to)});
   const fixed = new URLSearchParams({from: r.from, to: r.to});  // the files hold exactly what is shown
@@ -109,7 +115,9 @@ async function show() {
 document.querySelectorAll(".quick button").forEach((b) => { b.onclick = () => { range = {range: b.dataset.range}; TD.run(show); }; });
 document.getElementById("range").onsubmit = (ev) => {
   ev.preventDefault();
-  range = {from: document.getElementById("r-from").value, to: document.getElementById("r-to").value};
-  TD.run(show);
+  TD.run(() => {
+    range = {from: iso(document.getElementById("r-from").value), to: iso(document.getElementById("r-to").value)};
+    return show();
+  });
 };
 TD.run(show);
