@@ -26,12 +26,18 @@ OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "resolved")
 RETRY = ("no_answer", "busy")
 DIAL_STATUS = {"ANSWER": "reached", "NOANSWER": "no_answer", "BUSY": "busy", "CONGESTION": "no_answer",
                "CHANUNAVAIL": "no_answer", "CANCEL": "no_answer"}
-__all__ = ["CallbackError", "CallbackView", "listing", "view", "claim", "next_try", "record_outcome", "dial"]
+__all__ = ["CallbackError", "CallbackView", "listing", "history", "view", "claim", "next_try", "record_outcome",
+           "dial"]
 
 
 def listing(db: Database, states: tuple[str, ...] = ("pending", "claimed")) -> list[CallbackView]:
     """Callbacks in these states, in the order the callers reached the hotline's queue."""
     return books.listing(db, states)
+
+
+def history(db: Database, limit: int = 200) -> list[CallbackView]:
+    """Finished callbacks (done or unreachable), the most recently finished first."""
+    return books.history(db, limit)
 
 
 def view(db: Database, callback_id: int) -> CallbackView | None:
@@ -58,7 +64,7 @@ def next_try(site: Site, now: datetime) -> datetime:
 
 def record_outcome(site: Site, db: Database, callback_id: int, outcome: str, by: str) -> CallbackView | None:
     if outcome not in OUTCOMES:
-        raise CallbackError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        raise CallbackError(f"outcome must be one of {', '.join(OUTCOMES)}", "outcome", choices=", ".join(OUTCOMES))
     now = utcnow()
     done = books.settle(db, callback_id, outcome, now, outcome in RETRY, site.callbacks.attempts, next_try(site, now))
     store.add_call_event(db, _uniqueid(db, done.ticket), "callback",
@@ -82,9 +88,10 @@ async def dial(site: Site, db: Database, ami: AmiClient, callback_id: int, agent
     take the call: the callback stays claimed, no attempt is counted)."""
     cb = view(db, callback_id)
     if cb is None or cb.state not in ("pending", "claimed"):
-        raise CallbackError(f"no open callback {callback_id}")
+        raise CallbackError(f"no open callback {callback_id}", "not_open", id=callback_id)
     if not phone.valid(cb.number):
-        raise CallbackError(f"callback {callback_id}: {cb.number!r} is not a callable Vietnamese number")
+        raise CallbackError(f"callback {callback_id}: {cb.number!r} is not a callable Vietnamese number",
+                            "bad_number", id=callback_id, number=cb.number)
     done: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
 
     def watch(frame: Frame) -> None:
@@ -114,7 +121,8 @@ async def _dial(site: Site, db: Database, ami: AmiClient, cb: CallbackView, agen
                              CallerID=f'"Callback {site.hotline}" <{site.hotline}>', Timeout="30000", Async="true",
                              Variable=",".join(f"{k}={v}" for k, v in variables.items()))
     if reply.get("Response") != "Success":
-        raise CallbackError(f"Originate: {reply.get('Message')}")
+        raise CallbackError(f"Originate: {reply.get('Message')}", "dial_failed", id=callback_id,
+                            reason=reply.get("Message") or "")
     status = await asyncio.wait_for(done, timeout)
     if status is None:
         return None

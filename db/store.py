@@ -67,7 +67,10 @@ def as_dict(t: Ticket) -> dict[str, Any]:
     return {
         "code": t.code, "kind": t.kind, "field": t.field, "status": t.status, "service": t.service,
         "queue": t.queue, "caller_number": t.call.caller_number if t.call else None,
-        "caller_name": t.call.caller_name if t.call else None,
+        # the name the agent entered, else the caller ID's; `caller_id_name` is always the latter
+        "caller_name": t.caller_name or (t.call.caller_name if t.call else None),
+        "caller_id_name": t.call.caller_name if t.call else None,
+        "address": t.address, "area": t.area, "outcome": t.outcome,
         "uniqueid": t.call.uniqueid if t.call else None, "language": t.call.language if t.call else None,
         "created_at": t.created_at.isoformat(), "closed_at": t.closed_at.isoformat() if t.closed_at else None,
         "agent": t.agent, "wait_s": t.wait_s, "talk_s": t.talk_s, "abandoned": t.abandoned,

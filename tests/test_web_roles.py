@@ -82,7 +82,8 @@ async def test_agent_sees_only_own_tickets_and_recordings(console):
 async def test_changes_need_the_csrf_token(console):
     c, _, served, _ = console
     cl = await served.logged_in("lan")
-    body = {"summary": "Cây đổ trên đường Lê Duẩn", "priority": 2, "status": "forwarded"}
+    body = {"summary": "Cây đổ trên đường Lê Duẩn", "priority": 2, "status": "forwarded",
+            "area": "hai_chau", "address": "12 Lê Duẩn"}  # a report needs both (the site's [desk.required])
     async with cl.request("PATCH", "/api/tickets/1022-261125-0001", csrf=False, json=body) as r:
         assert r.status == 403 and "CSRF" in (await r.json())["error"]
     async with cl.request("PATCH", "/api/tickets/1022-261125-0001", csrf=False, headers={"X-CSRF-Token": "forged"},

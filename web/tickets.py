@@ -19,7 +19,10 @@ from db.queries import tickets as stored
 from db.queries.tickets import CASE_STATUSES, TICKET_STATUSES, NoSuchRecording, NotYourTicket, TicketNotFound
 from db.types import Database
 from db.clock import utcnow
+from config import Site
 from web.accounts import UserView
+from web.language import catalog, language_of
+from web.story import describe_ticket
 from web.context import USER, console
 from web.guard import allow, body, fail, ident
 
@@ -35,21 +38,29 @@ def _day(value: str, name: str) -> date:
         raise fail(400, f"{name}: a date YYYY-MM-DD") from None
 
 
-def search(db: Database, tz: str, user: UserView, q: dict[str, Any]) -> list[dict[str, Any]]:
+def _count(q: dict[str, Any], name: str, default: str, low: int, high: int) -> int:
+    text = str(q.get(name, default))
+    if not text.isdigit():
+        raise fail(400, f"{name}: a whole number ({low} to {high})")
+    return high if len(text) > len(str(high)) else min(max(int(text), low), high)
+
+
+def search(db: Database, site: Site, user: UserView, q: dict[str, Any]) -> dict[str, Any]:
     """The query string's filters checked (400 on a bad one, in the order the fields are listed),
-    then the tickets this user may see."""
+    then the tickets this user may see: `limit` of them from `offset`, and how many match."""
     if q.get("status") and q["status"] not in TICKET_STATUSES + CASE_STATUSES:
         raise fail(400, f"status: one of {', '.join(TICKET_STATUSES + CASE_STATUSES)}")
-    created_from = day_bounds(_day(q["from"], "from"), tz)[0] if q.get("from") else None
-    created_before = day_bounds(_day(q["to"], "to"), tz)[1] if q.get("to") else None
-    text = str(q.get("limit", "100"))
-    if not text.isdigit():
-        raise fail(400, "limit: a whole number (1 to 1000)")
-    limit = 1000 if len(text) > 4 else min(max(int(text), 1), 1000)
-    return stored.search(db, user.role, user.extension, code=q["code"].strip() if q.get("code") else None,
-                         number=q["number"].strip() if q.get("number") else None, field=q.get("field") or None,
-                         status=q.get("status") or None, created_from=created_from,
-                         created_before=created_before, limit=limit)
+    if q.get("area") and q["area"] not in {a.key for a in site.areas}:
+        raise fail(400, f"area: one of {', '.join(a.key for a in site.areas)}")
+    created_from = day_bounds(_day(q["from"], "from"), site.timezone)[0] if q.get("from") else None
+    created_before = day_bounds(_day(q["to"], "to"), site.timezone)[1] if q.get("to") else None
+    limit, offset = _count(q, "limit", "100", 1, 1000), _count(q, "offset", "0", 0, 10_000_000)
+    rows, total = stored.search(db, user.role, user.extension, code=q["code"].strip() if q.get("code") else None,
+                                number=q["number"].strip() if q.get("number") else None,
+                                field=q.get("field") or None, status=q.get("status") or None,
+                                area=q.get("area") or None, created_from=created_from,
+                                created_before=created_before, limit=limit, offset=offset)
+    return {"tickets": rows, "total": total, "offset": offset, "limit": limit}
 
 
 def load(db: Database, user: UserView, code: str) -> dict[str, Any]:
@@ -64,20 +75,45 @@ def load(db: Database, user: UserView, code: str) -> dict[str, Any]:
     return out
 
 
-def _changes(data: dict[str, Any], fields: set[str]) -> dict[str, Any]:
-    allowed = {"field", "summary", "priority", "status"}
+def _text(data: dict[str, Any], name: str, size: int) -> str:
+    value = data[name]
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > size:
+        raise fail(400, f"{name}: text up to {size} characters")
+    return value.strip()
+
+
+def _code(data: dict[str, Any], name: str, codes: list[str]) -> str | None:
+    value = data[name]
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in codes:
+        raise fail(400, f"{name}: one of {', '.join(codes)}")
+    return value
+
+
+def _changes(data: dict[str, Any], site: Site) -> dict[str, Any]:
+    """The body of a save, checked (400 naming the first bad key); only the keys given."""
+    allowed = {"field", "summary", "priority", "status", "caller_name", "address", "area", "outcome"}
     unknown = set(data) - allowed - {"csrf"}
     if unknown:
         raise fail(400, f"unknown key(s): {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
     out: dict[str, Any] = {}
     if "field" in data:
+        fields = sorted(f.key for f in site.fields)
         if not isinstance(data["field"], str) or data["field"] not in fields:
-            raise fail(400, f"field: one of {', '.join(sorted(fields))}")
+            raise fail(400, f"field: one of {', '.join(fields)}")
         out["field"] = data["field"]
     if "summary" in data:
-        if not isinstance(data["summary"], str) or len(data["summary"]) > MAX_TEXT:
-            raise fail(400, f"summary: text up to {MAX_TEXT} characters")
-        out["summary"] = data["summary"].strip()
+        out["summary"] = _text(data, "summary", MAX_TEXT)
+    for name, size in (("caller_name", 128), ("address", 255)):
+        if name in data:
+            out[name] = _text(data, name, size) or None
+    if "area" in data:
+        out["area"] = _code(data, "area", [a.key for a in site.areas])
+    if "outcome" in data:
+        out["outcome"] = _code(data, "outcome", [o.key for o in site.desk.outcomes])
     if "priority" in data:
         priority = data["priority"]
         if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= 5:
@@ -90,26 +126,50 @@ def _changes(data: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     return out
 
 
+def decide(current: dict[str, Any], changes: dict[str, Any], required: tuple[str, ...]) -> tuple[dict[str, Any],
+                                                                                                list[str]]:
+    """What a save really changes (the keys whose value differs from the stored ticket's) and which
+    required entry fields would be empty after it, in the order the site lists them."""
+    real = {k: v for k, v in changes.items() if (current.get(k) or None) != (v or None)}
+    after = {**current, **real}
+    return real, [name for name in required if not str(after.get(name) or "").strip()]
+
+
 @allow(*READERS)
 async def list_tickets(request: web.Request) -> web.Response:
     c = console(request)
-    rows = await asyncio.to_thread(search, c.db, c.site.timezone, request[USER], dict(request.query))
-    return web.json_response({"tickets": rows})
+    return web.json_response(await asyncio.to_thread(search, c.db, c.site, request[USER], dict(request.query)))
+
+
+async def _told(request: web.Request, code: str) -> dict[str, Any]:
+    """The ticket as its page shows it: the IVR path and each event as a sentence in the reader's language."""
+    c = console(request)
+    record = await asyncio.to_thread(load, c.db, request[USER], code)
+    return describe_ticket(record, c.site, language_of(request))
 
 
 @allow(*READERS)
 async def get_ticket(request: web.Request) -> web.Response:
-    return web.json_response(await asyncio.to_thread(load, console(request).db, request[USER],
-                                                     request.match_info["code"]))
+    return web.json_response(await _told(request, request.match_info["code"]))
 
 
 @allow(*EDITORS)
 async def patch_ticket(request: web.Request) -> web.Response:
+    """A save: only what differs from the ticket is written; nothing differing answers
+    `unchanged`; a save leaving a required entry field empty is refused with the `missing` list."""
     c, user, code = console(request), request[USER], request.match_info["code"]
-    changes = _changes(await body(request), {f.key for f in c.site.fields})
-    await asyncio.to_thread(load, c.db, user, code)  # 404 / 403 first
-    await asyncio.to_thread(stored.edit, c.db, code, user.username, changes)
-    return web.json_response(await asyncio.to_thread(load, c.db, user, code))
+    changes = _changes(await body(request), c.site)
+    current = await asyncio.to_thread(load, c.db, user, code)  # 404 / 403 first
+    real, missing = decide(current, changes, c.site.desk.required_for(current.get("kind")))
+    if not real:
+        return web.json_response({**await _told(request, code), "unchanged": True})
+    if missing:
+        words = catalog(language_of(request), c.site)
+        names = ", ".join(words.get(f"story.entry.{m}", m) for m in missing)
+        raise fail(400, words.get("ticket.missing", "Not saved: fill in {fields}").replace("{fields}", names),
+                   missing=missing)
+    await asyncio.to_thread(stored.edit, c.db, code, user.username, real)
+    return web.json_response({**await _told(request, code), "unchanged": False})
 
 
 @allow(*EDITORS)
@@ -120,7 +180,7 @@ async def add_note(request: web.Request) -> web.Response:
         raise fail(400, f"text: a note of 1-{MAX_TEXT} characters")
     await asyncio.to_thread(load, c.db, user, code)
     await asyncio.to_thread(stored.add_note, c.db, code, user.username, text.strip())
-    return web.json_response(await asyncio.to_thread(load, c.db, user, code), status=201)
+    return web.json_response(await _told(request, code), status=201)
 
 
 @allow(*READERS)

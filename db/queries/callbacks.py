@@ -16,7 +16,14 @@ from db.models import Callback, Recording, Ticket
 
 
 class CallbackError(RuntimeError):
-    """A callback that does not exist, or cannot be worked the way asked."""
+    """A callback that does not exist, or cannot be worked the way asked. `key` names the message
+    (a catalog key of the console, "callbacks.err_<key>") and `values` fill it, so a page can say it
+    in its reader's language; the text itself is for logs and the command line."""
+
+    def __init__(self, text: str, key: str = "failed", **values: object) -> None:
+        super().__init__(text)
+        self.key = key
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,9 @@ class CallbackView:
     state: str
     claimed_by: str | None
     outcome: str | None
+    updated_at: datetime | None = None  # when its state last changed (a finished one: when it ended)
+    field: str | None = None  # its ticket's field and summary, for the worker's list
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,16 +49,23 @@ class Settled:
     state: str
 
 
-def _views(db: Engine, *where: Any) -> list[CallbackView]:
+def _views(db: Engine, *where: Any, newest: bool = False, limit: int | None = None) -> list[CallbackView]:
+    order = Callback.updated_at.desc() if newest else Callback.queued_at
     with Session(db) as s:
-        rows = s.execute(select(Callback, Ticket.code).join(Ticket).where(*where).order_by(Callback.queued_at)).all()
-    return [CallbackView(c.id, code, c.number, c.language, c.due_at, c.attempts, c.state, c.claimed_by, c.outcome)
-            for c, code in rows]
+        rows = s.execute(select(Callback, Ticket.code, Ticket.field, Ticket.summary).join(Ticket).where(*where)
+                         .order_by(order, Callback.id).limit(limit)).all()
+    return [CallbackView(c.id, code, c.number, c.language, c.due_at, c.attempts, c.state, c.claimed_by, c.outcome,
+                         c.updated_at, field, summary) for c, code, field, summary in rows]
 
 
 def listing(db: Engine, states: tuple[str, ...] = ("pending", "claimed")) -> list[CallbackView]:
     """Callbacks in these states, in the order the callers reached the hotline's queue."""
     return _views(db, Callback.state.in_(states))
+
+
+def history(db: Engine, limit: int = 200) -> list[CallbackView]:
+    """Finished callbacks (done or unreachable), the most recently finished first."""
+    return _views(db, Callback.state.in_(("done", "unreachable")), newest=True, limit=limit)
 
 
 def view(db: Engine, callback_id: int) -> CallbackView | None:
@@ -71,7 +88,7 @@ def settle(db: Engine, callback_id: int, outcome: str, now: datetime, retry: boo
         cb = s.get(Callback, callback_id)
         ticket = s.get(Ticket, cb.ticket_id) if cb is not None else None
         if cb is None or ticket is None:
-            raise CallbackError(f"no callback {callback_id}")
+            raise CallbackError(f"no callback {callback_id}", "missing", id=callback_id)
         cb.outcome, cb.updated_at = outcome, now
         if retry:
             cb.attempts += 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, select
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from db.models import CASE_STATUSES, TICKET_STATUSES, Call, Callback, Recording, Ticket
@@ -58,31 +58,36 @@ def _z(at: datetime) -> str:
 
 
 def search(db: Engine, role: str, extension: str | None, *, code: str | None = None, number: str | None = None,
-           field: str | None = None, status: str | None = None, created_from: datetime | None = None,
-           created_before: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+           field: str | None = None, status: str | None = None, area: str | None = None,
+           created_from: datetime | None = None, created_before: datetime | None = None, limit: int = 100,
+           offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """The newest tickets this viewer may see, matching every filter given: part of the code, part
-    of the caller's number, the field and status exactly, created in [created_from, created_before)."""
-    stmt = select(Ticket, Call).outerjoin(Call, Ticket.call_id == Call.id).order_by(Ticket.id.desc())
+    of the caller's number, the field, status and area exactly, created in [created_from,
+    created_before); `limit` of them from `offset` on, and how many match in all."""
+    conditions: list[ColumnElement[bool]] = []
     where = _visible(role, extension)
     if where is not None:
-        stmt = stmt.where(where)
+        conditions.append(where)
     if code is not None:
-        stmt = stmt.where(Ticket.code.contains(code))
+        conditions.append(Ticket.code.contains(code))
     if number is not None:
-        stmt = stmt.where(Call.caller_number.contains(number))
-    if field is not None:
-        stmt = stmt.where(Ticket.field == field)
-    if status is not None:
-        stmt = stmt.where(Ticket.status == status)
+        conditions.append(Call.caller_number.contains(number))
+    for column, value in ((Ticket.field, field), (Ticket.status, status), (Ticket.area, area)):
+        if value is not None:
+            conditions.append(column == value)
     if created_from is not None:
-        stmt = stmt.where(Ticket.created_at >= created_from)
+        conditions.append(Ticket.created_at >= created_from)
     if created_before is not None:
-        stmt = stmt.where(Ticket.created_at < created_before)
+        conditions.append(Ticket.created_at < created_before)
+    stmt = select(Ticket, Call).outerjoin(Call, Ticket.call_id == Call.id).where(*conditions)
     with Session(db) as s:
-        rows = s.execute(stmt.limit(limit)).all()
+        rows = s.execute(stmt.order_by(Ticket.id.desc()).limit(limit).offset(offset)).all()
+        total = s.scalar(select(func.count(Ticket.id)).select_from(Ticket)
+                         .outerjoin(Call, Ticket.call_id == Call.id).where(*conditions)) or 0
     return [{"code": t.code, "created_at": _z(t.created_at), "caller_number": c.caller_number if c else None,
-             "kind": t.kind, "field": t.field, "status": t.status, "queue": t.queue, "agent": t.agent,
-             "priority": t.priority, "summary": (t.summary or "")[:120]} for t, c in rows]
+             "caller_name": t.caller_name, "kind": t.kind, "field": t.field, "status": t.status, "area": t.area,
+             "address": t.address, "outcome": t.outcome, "queue": t.queue, "agent": t.agent,
+             "priority": t.priority, "summary": (t.summary or "")[:120]} for t, c in rows], total
 
 
 def _may_see(s: Session, ticket_id: int, where: ColumnElement[bool] | None) -> bool:
@@ -107,7 +112,8 @@ def load(db: Engine, code: str, role: str, extension: str | None) -> dict[str, A
         for event in out["events"]:
             event["at"] += "Z"
         out["recordings"] = [{"id": r.id, "kind": r.kind, "duration_s": r.duration_s, "status": r.status,
-                              "flag": r.flag, "url": f"/api/recordings/{r.id}/audio"}
+                              "flag": r.flag, "url": f"/api/recordings/{r.id}/audio",
+                              "created_at": _z(r.created_at)}
                              for r in s.scalars(select(Recording).where(Recording.ticket_id == t.id))]
         out["callbacks"] = [{"id": c.id, "state": c.state, "outcome": c.outcome, "attempts": c.attempts,
                              "due_at": _z(c.due_at), "claimed_by": c.claimed_by}

@@ -1,17 +1,38 @@
-// Ticket search.
+// Ticket search: filters, "Showing 100 of N", newer / older pages.
 "use strict";
-async function search(ev) {
-  if (ev) ev.preventDefault();
+const PAGE = 100;
+let offset = 0;
+
+function query() {
   const q = new URLSearchParams();
   for (const [k, v] of new FormData(document.getElementById("search"))) if (v) q.set(k, v);
-  const r = await TD.api("GET", "/api/tickets?" + q);
-  TD.rows(document.querySelector("#results tbody"), r.tickets, (t) => [TD.ticketLink(t.code), TD.when(t.created_at),
-    t.caller_number || "", t.kind || "", t.field || "", t.status, t.agent || "", t.summary]);
+  q.set("limit", String(PAGE));
+  if (offset) q.set("offset", String(offset));
+  return q;
 }
+
+async function search() {
+  const r = await TD.api("GET", "/api/tickets?" + query());
+  TD.rows(document.querySelector("#results tbody"), r.tickets, (t) => [TD.ticketLink(t.code), TD.when(t.created_at),
+    t.caller_number || "—", TD.label("kind", t.kind), TD.label("field", t.field), TD.label("area", t.area),
+    TD.label("status", t.status), t.agent || "—", t.summary || "—"], TD.t("tickets.none"));
+  const shown = r.tickets.length;
+  document.getElementById("count").textContent = !r.total ? "" : (r.offset
+    ? TD.t("tickets.range", {first: r.offset + 1, last: r.offset + shown, total: r.total})
+    : TD.t("tickets.showing", {shown, total: r.total}));
+  document.getElementById("prev").hidden = r.offset <= 0;
+  document.getElementById("next").hidden = r.offset + shown >= r.total;
+  document.body.dataset.loaded = String(Date.now());
+}
+
 (async () => {
   const site = await TD.site();
-  await TD.fillSelect(document.getElementById("q-field"), site.fields.map((f) => [f.key, `${f.vi} / ${f.en}`]), "—");
-  await TD.fillSelect(document.getElementById("q-status"), site.statuses.map((s) => [s, s]), "—");
-  document.getElementById("search").onsubmit = (ev) => TD.run(() => search(ev));
+  const any = "—";
+  await TD.fillSelect(document.getElementById("q-field"), site.fields.map((f) => [f.key, TD.label("field", f.key)]), any);
+  await TD.fillSelect(document.getElementById("q-area"), site.areas.map((a) => [a, TD.label("area", a)]), any);
+  await TD.fillSelect(document.getElementById("q-status"), site.statuses.map((s) => [s, TD.label("status", s)]), any);
+  document.getElementById("search").onsubmit = (ev) => { ev.preventDefault(); offset = 0; TD.run(search); };
+  document.getElementById("prev").onclick = () => { offset = Math.max(0, offset - PAGE); TD.run(search); };
+  document.getElementById("next").onclick = () => { offset += PAGE; TD.run(search); };
   TD.run(search);
 })();
