@@ -79,7 +79,7 @@ function fit() {
   const over = () => [...area.querySelectorAll(".tv-group")].some((g) => g.scrollHeight > g.clientHeight + 1);
   let scale = 1;
   area.style.setProperty("--agent-scale", scale);
-  while (over() && scale > 0.45) { scale -= 0.1; area.style.setProperty("--agent-scale", scale.toFixed(2)); }
+  while (over() && scale > 0.45) { scale -= 0.05; area.style.setProperty("--agent-scale", scale.toFixed(2)); }
 }
 
 function draw() {
