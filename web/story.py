@@ -71,7 +71,7 @@ class Teller:
     def t(self, key: str, **values: Any) -> str:
         text = self.words.get(key, key)
         for name, value in values.items():
-            text = text.replace("{" + name + "}", "—" if value is None or value == "" else str(value))
+            text = text.replace("{" + name + "}", "—" if value is None else str(value))
         return text
 
     def label(self, group: str, code: Any) -> str:
@@ -126,6 +126,12 @@ class Teller:
         action = tree.menus[str(menu)].options.get(str(key))
         return self.heard(str(menu), str(key)) or (self.action(action) if action else "")
 
+    def goes_to(self, menu: Any, key: Any) -> str | None:
+        """The menu that key `key` of menu `menu` opens (None if it opens none)."""
+        m = self.tree.menus.get(str(menu)) if self.tree else None
+        action = m.options.get(str(key)) if m else None
+        return action.menu if action and action.kind == "menu" else None
+
     def heard(self, menu: str, key: str) -> str:
         """What the menu's prompt calls key `key`, in this language ('' if it does not say)."""
         assert self.tree is not None
@@ -138,8 +144,9 @@ class Teller:
             return self.label("field", a.field)
         if a.kind == "emergency":
             return self.service(None, a.service)
-        if a.kind == "menu" and self.tree is not None and a.menu in self.tree.menus:
-            return self.leads_to(a.menu) or a.menu
+        if a.kind == "menu":
+            known = self.tree is not None and a.menu in self.tree.menus
+            return (self.leads_to(str(a.menu)) if known else "") or str(a.menu or "")
         if a.kind == "language":
             return self.t(f"story.language.{a.language}")
         return self.t(f"story.action.{a.kind}")
@@ -160,7 +167,7 @@ def ivr_path(events: list[dict[str, Any]], site: Site, lang: str, teller: Teller
         label = tell.option(d.get("menu"), d["digit"]) or (tell.action(Action("menu", menu=d["to"])) if d.get("to")
                                                              else "")
         parts.append(f"{d['digit']} {label}".strip())
-        here = d.get("to") or d.get("menu")
+        here = d.get("to") or tell.goes_to(d.get("menu"), d["digit"]) or d.get("menu")
     return ARROW.join(parts)
 
 
@@ -189,7 +196,7 @@ def _sentence(tell: Teller, kind: str, d: dict[str, Any]) -> str:  # noqa: C901 
     queue = label("queue", d.get("queue"))
     by = re.sub(r"^agent(\d+)$", r"\1", str(d.get("by") or d.get("agent") or "")) or None
     if kind == "answer":
-        return t("story.answer", caller=d.get("caller"))
+        return t("story.answer", caller=d.get("caller") or None)
     if kind == "after_hours":
         return t("story.after_hours")
     if kind in ("menu", "language", "invalid", "timeout"):

@@ -23,8 +23,8 @@ function facts(t) {
 
 function recordings(t) {
   $("recordings").replaceChildren(...(t.recordings.length ? t.recordings.map((r) => TD.el("li", {},
-    TD.t("ticket.recording", {kind: TD.label("rec_kind", r.kind), duration: TD.seconds(r.duration_s),
-      status: TD.label("rec_status", r.status)}) + " ",
+    [TD.label("rec_kind", r.kind), r.duration_s ? TD.seconds(r.duration_s) : null, TD.label("rec_status", r.status)]
+      .filter(Boolean).join(", ") + " ",
     r.status === "purged" ? "" : TD.el("audio", {controls: "", preload: "none", src: r.url, id: "rec-" + r.id})))
     : [TD.el("li", {class: "muted"}, TD.t("ticket.no_recordings"))]));
 }

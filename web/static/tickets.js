@@ -27,7 +27,7 @@ async function search() {
 
 (async () => {
   const site = await TD.site();
-  const any = "—";
+  const any = TD.t("tickets.any");
   await TD.fillSelect(document.getElementById("q-field"), site.fields.map((f) => [f.key, TD.label("field", f.key)]), any);
   await TD.fillSelect(document.getElementById("q-area"), site.areas.map((a) => [a, TD.label("area", a)]), any);
   await TD.fillSelect(document.getElementById("q-status"), site.statuses.map((s) => [s, TD.label("status", s)]), any);
