@@ -99,16 +99,21 @@ class SetTicket(Operation):
 
 @dataclass(frozen=True)
 class CloseTicket(Operation):
-    """The call is over: its final status, unless an agent set a case status while talking."""
+    """The call is over: its final status, unless an agent set a case status while talking. A call
+    an agent answered (the ticket has an agent) gets `answered_status` instead, when given: the
+    site's status after a call (a report stays open for the agency, a question is closed)."""
 
     code: str
     at: datetime
     status: str
+    answered_status: str | None = None
 
     def apply(self, s: Session, written: Written) -> None:
         tid, _ = written.ticket(s, self.code)
-        s.execute(update(Ticket).where(Ticket.id == tid, Ticket.status.not_in(CASE_STATUSES))
-                  .values(status=self.status))
+        unset = (Ticket.id == tid, Ticket.status.not_in(CASE_STATUSES))
+        if self.answered_status:
+            s.execute(update(Ticket).where(*unset, Ticket.agent.is_not(None)).values(status=self.answered_status))
+        s.execute(update(Ticket).where(*unset).values(status=self.status))
         s.execute(update(Ticket).where(Ticket.id == tid).values(closed_at=self.at))
 
 

@@ -51,13 +51,14 @@ class TicketHandle:
     def answered(self) -> None:
         self.call(answered_at=utcnow())
 
-    def close(self, status: str = "closed", **call_values: Any) -> None:
-        """The call is over: its final status (an agent's case status is kept) and the call's end."""
+    def close(self, status: str = "closed", answered_status: str | None = None, **call_values: Any) -> None:
+        """The call is over: its final status (an agent's case status is kept; `answered_status` if an
+        agent answered) and the call's end."""
         if self.closed:
             return
         self.closed = True
         now = utcnow()
-        self.book.push(ops.CloseTicket(self.code, now, status))
+        self.book.push(ops.CloseTicket(self.code, now, status, answered_status))
         self.call(ended_at=now, **call_values)
 
 

@@ -43,6 +43,7 @@ class HotlineCall:
         call.log.ticket = self.ticket.code
         self.at = "greeting"
         self.status = "closed"
+        self.kind: str | None = None  # the ticket's kind, for the site's status after an answered call
         self.voicemail_file: Path | None = None
         self.callback_to: str | None = None
         self.emergency_from: str | None = None  # where the caller took the emergency key path
@@ -61,6 +62,7 @@ class HotlineCall:
                 key = await call.play(call.prompt("welcome"), escape=DIGITS)
             else:
                 self.status = "after_hours"
+                self.kind = "after_hours"
                 ticket.update(kind="after_hours")
                 ticket.event("after_hours", local_time=self.ctx.clock().strftime("%a %H:%M"))
                 state = State(self.tree.after_hours)
@@ -74,7 +76,7 @@ class HotlineCall:
                 await self.schedule_callback()
             finally:  # whatever happened to the message, the ticket is closed
                 ticket.event("hangup", by="caller" if call.channel.hung_up else "hotline", at=self.at)
-                ticket.close(self.status, language=call.language)
+                ticket.close(self.status, self.site.desk.status_for(self.kind), language=call.language)
                 call.log.info("call ended at %s", self.at)
 
     async def navigate(self, state: State, key: str | None) -> Action:
@@ -109,15 +111,18 @@ class HotlineCall:
         elif action.kind == "voicemail":
             await self.voicemail()
         elif action.kind == "info":
+            self.kind = "info"
             ticket.update(kind="info", field=action.field, queue=action.queue)
             await call.play(call.prompt(action.need("prompt")))
             await self.queue(action.need("queue"))
         elif action.kind == "report":
             queue = self.site.queue_for(action.need("field"))
+            self.kind = "report"
             ticket.update(kind="report", field=action.field, queue=queue)
             ticket.event("report", field=action.field)
             await self.queue(queue)
         else:  # operator
+            self.kind = "operator"
             ticket.update(kind="operator", queue="operator")
             await self.queue("operator")
 
@@ -252,6 +257,7 @@ class HotlineCall:
         call, ticket, site = self.call, self.ticket, self.site
         number = site.emergency.numbers[service]
         self.status, self.at = "closed", f"emergency:{number}"
+        self.kind = "emergency"
         ticket.update(kind="emergency", service=number, priority=1)
         ticket.event("emergency", step="chosen", service=number, name=service, mode=site.emergency.mode,
                      **{"from": self.emergency_from})

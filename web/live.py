@@ -14,7 +14,10 @@ from collections import defaultdict
 
 from aiohttp import WSMsgType, web
 
+from acd.desk import DeskError
 from acd.frames import Frame
+from acd.ami import AmiError
+from db import store
 from db.types import DatabaseUnavailable
 from db.queries import tickets as stored_tickets
 from web import board
@@ -28,11 +31,19 @@ BOARD_EVENTS = {"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "Ag
                 "AgentComplete", "AgentRingNoAnswer", "QueueMemberAdded", "QueueMemberRemoved",
                 "QueueMemberPause", "QueueMemberStatus"}
 POP_VIEW = "admin"  # the pop reads the ticket unrestricted: the engine sends it to the answering agent only
+AFTER_CALL = "after-call work"  # the pause an agent is held in until the call's outcome is chosen
 
 
 def ivr_path(events: list[dict]) -> list[str]:
     return [f"{e['detail'].get('menu')} {e['detail'].get('digit')}" for e in events
             if e["kind"] == "menu" and e["detail"]]
+
+
+def ivr_path_texts(events: list[dict], c: Console) -> dict[str, str]:
+    """The IVR path as a sentence in each language (the pop goes to every tab of the agent)."""
+    from web import story
+    from web.language import LANGUAGES
+    return {lang: story.ivr_path(events, c.site, lang) for lang in LANGUAGES}
 
 
 class Hub:
@@ -42,6 +53,8 @@ class Hub:
         self.dirty = asyncio.Event()
         self.dirty_agents: set[str] = set()
         self.current: dict[str, str] = {}  # agent -> ticket code of the call they are on
+        self.last_call: dict[str, str] = {}  # agent -> ticket code of their latest call (for its outcome)
+        self.pushed: dict[str, tuple[str, str | None]] = {}  # agent -> the state their desks last got
         self.task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -60,7 +73,11 @@ class Hub:
             self.console.jobs.add(task)
             task.add_done_callback(self.console.jobs.discard)
         elif name == "AgentComplete":
-            self.current.pop(e.get("MemberName", ""), None)
+            agent = e.get("MemberName", "")
+            code = self.current.pop(agent, None)
+            task = asyncio.create_task(self._ended(agent, code))
+            self.console.jobs.add(task)
+            task.add_done_callback(self.console.jobs.discard)
         if name in BOARD_EVENTS:
             self.dirty.set()
             member = e.get("MemberName") or ""
@@ -80,7 +97,7 @@ class Hub:
         handle = self.console.book.handle(uniqueid)
         if handle is None or not agent:
             return
-        self.current[agent] = handle.code
+        self.current[agent] = self.last_call[agent] = handle.code
         await self.console.book.flush(2)
         try:
             record = await asyncio.to_thread(stored_tickets.load, self.console.db, handle.code, POP_VIEW, None)
@@ -90,10 +107,41 @@ class Hub:
             record = {"code": handle.code, "caller_number": e.get("CallerIDNum"), "events": [], "earlier": [],
                       "field": None, "priority": 3, "summary": None}
         record["ivr_path"] = ivr_path(record["events"])
+        record["ivr_path_text"] = ivr_path_texts(record["events"], self.console)
         record["wait_s"] = int(e.get("HoldTime", "0") or 0)
         record["queue"] = e.get("Queue")
         await self._send(f"agent:{agent}", {"type": "pop", "ticket": record})
         log.info("screen-pop of ticket %s to agent %s", handle.code, agent)
+
+    async def _ended(self, agent: str, code: str | None) -> None:
+        """The call is over: the agent's tabs close the banner and refresh; where the site requires
+        an outcome and none is chosen yet, the agent is paused (after-call work) until it is."""
+        await self._send(f"agent:{agent}", {"type": "call_ended", "ticket": code})
+        if not code or not self.console.site.desk.outcome_required:
+            return
+        await self.console.book.flush(2)
+        try:
+            ticket = await asyncio.to_thread(store.get_ticket, self.console.db, code)
+            if ticket is not None and not ticket.outcome:
+                await self.console.acd.desk.pause(agent, AFTER_CALL)
+        except (DatabaseUnavailable, DeskError, AmiError) as err:
+            log.warning("after-call pause of agent %s: %s", agent, str(err).splitlines()[0])
+
+    def transferred(self, agent: str, code: str) -> None:
+        """A caller was transferred to `agent`: their desk pops the same ticket."""
+        task = asyncio.create_task(self._pop_code(agent, code))
+        self.console.jobs.add(task)
+        task.add_done_callback(self.console.jobs.discard)
+
+    async def _pop_code(self, agent: str, code: str) -> None:
+        try:
+            record = await asyncio.to_thread(stored_tickets.load, self.console.db, code, POP_VIEW, None)
+        except (DatabaseUnavailable, stored_tickets.TicketNotFound):
+            return
+        record.update(can_edit=True, ivr_path=ivr_path(record["events"]), wait_s=None,
+                      ivr_path_text=ivr_path_texts(record["events"], self.console), transferred=True)
+        self.current[agent] = self.last_call[agent] = code
+        await self._send(f"agent:{agent}", {"type": "pop", "ticket": record})
 
     async def _sender(self) -> None:
         while True:
@@ -111,9 +159,13 @@ class Hub:
                     continue
                 for role in WALLBOARD_ROLES:
                     await self._send(f"board:{role}", {"type": "wallboard", **picture})
-            for agent in agents:
-                if self.sockets.get(f"agent:{agent}"):
-                    await self._send(f"agent:{agent}", {"type": "state", **board.agent_state(self.console, agent)})
+            # agents with news, and any whose state moved without an event (the end of wrap-up is a timer)
+            for key in [k for k, socks in self.sockets.items() if k.startswith("agent:") and socks]:
+                agent = key.removeprefix("agent:")
+                state = board.agent_state(self.console, agent)
+                if agent in agents or self.pushed.get(agent) != (state["state"], state["reason"]):
+                    self.pushed[agent] = (state["state"], state["reason"])
+                    await self._send(key, {"type": "state", **state})
             await asyncio.sleep(0.5)
 
     def keys(self, user: UserView) -> list[str]:

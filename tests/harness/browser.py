@@ -31,8 +31,9 @@ def browser():
             b.close()
 
 
-def page(b: Browser) -> Page:
-    ctx = b.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+def page(b: Browser, locale: str = "vi-VN", width: int = 1280, height: int = 900,
+         timezone: str = "Asia/Ho_Chi_Minh") -> Page:
+    ctx = b.new_context(viewport={"width": width, "height": height}, locale=locale, timezone_id=timezone)
     ctx.set_default_timeout(15000)
     p = ctx.new_page()
     p.errors = []  # script errors and console errors (a CSP violation shows here)

@@ -1,78 +1,217 @@
-// Agent desktop: state buttons (same as *11-*14), the screen-pop over the websocket, ticket edits.
+// Agent desk: state buttons (same as *11-*14), the screen-pop with structured entry, a stack of
+// pops that never overwrites unsaved text, the outcome before Ready, hold and transfers.
 "use strict";
-let current = null;
+let site = null, desk = null;
+let current = null;      // the ticket record on the form
+let dirty = false;       // the agent typed or chose something not yet saved
+const stack = [];        // pops waiting until the current ticket is saved or dismissed
+const ENTRY = {caller_name: "t-caller-name", address: "t-address", area: "t-area", field: "t-field",
+  summary: "t-summary", outcome: "t-outcome"};
+const $ = (id) => document.getElementById(id);
 
 function showState(s) {
-  document.getElementById("state").textContent = s.state;
-  document.getElementById("reason").textContent = s.reason ? `(${s.reason})` : "";
+  $("state").textContent = TD.label("state", s.state);
+  $("state").dataset.state = s.state;
+  $("reason").textContent = s.reason ? `(${TD.label("reason", s.reason)})` : "";
   TD.since = Date.now() - (s.seconds || 0) * 1000;
 }
-setInterval(() => { if (TD.since) document.getElementById("since").textContent = TD.clock((Date.now() - TD.since) / 1000); }, 1000);
+setInterval(() => { if (TD.since) $("since").textContent = TD.clock((Date.now() - TD.since) / 1000); }, 1000);
 
 async function setState(state, reason) {
-  const r = await TD.api("POST", "/api/agent/state", {state, reason});
-  showState(r);
-  TD.flash(`${state}${reason ? " (" + reason + ")" : ""}`);
+  try {
+    const r = await TD.api("POST", "/api/agent/state", {state, reason});
+    showState(r);
+    TD.flash(TD.label("state", r.state));
+  } catch (e) {
+    if (e.body && e.body.code === "outcome_needed") {
+      TD.flash(TD.t("desk.outcome_first", {code: e.body.ticket}), true);
+      if (!current || current.code !== e.body.ticket) await openTicket(e.body.ticket);
+      $("t-outcome").focus();
+      $("t-outcome").closest("label").classList.add("missing");
+      return;
+    }
+    throw e;
+  }
+}
+
+function required(kind) { return (site.required || {})[kind] || []; }
+
+function markRequired(kind) {
+  const need = required(kind);
+  if (site.outcome_required) need.push("outcome");
+  document.querySelectorAll("#ticket-form label[data-entry]").forEach((label) => {
+    label.classList.remove("missing");
+    label.querySelector(".req")?.remove();
+    if (need.includes(label.dataset.entry)) label.firstChild.after(TD.el("span", {class: "req", title: TD.t("desk.required")}, "*"));
+  });
+  $("missing").hidden = true;
+}
+
+function show(t) {
+  current = t; dirty = false;
+  $("pop").hidden = false; $("pop").classList.remove("ended"); $("pop-ended").hidden = true;
+  $("pop-code").textContent = t.code;
+  $("pop-caller").textContent = t.caller_number || "—";
+  $("pop-queue").textContent = TD.label("queue", t.queue);
+  $("pop-path").textContent = (t.ivr_path_text && t.ivr_path_text[TD.lang]) || "—";
+  $("pop-wait").textContent = TD.seconds(t.wait_s);
+  $("t-caller-name").value = t.caller_name || "";
+  $("t-address").value = t.address || "";
+  $("t-area").value = t.area || "";
+  $("t-field").value = t.field || "";
+  $("t-priority").value = String(t.priority || 3);
+  $("t-outcome").value = t.outcome || "";
+  $("t-summary").value = t.summary || "";
+  $("t-note").value = "";
+  TD.fillSelect($("t-status"), [["", TD.t("desk.keep_status", {status: TD.label("status", t.status)})],
+    ...site.case_statuses.filter((s) => s !== t.status).map((s) => [s, TD.label("status", s)])]);
+  $("t-status").value = "";
+  markRequired(t.kind);
+  $("current-ticket").hidden = false; $("current-ticket").href = "#pop"; $("current-code").textContent = t.code;
+  const ul = $("pop-earlier");
+  ul.replaceChildren(...((t.earlier || []).length ? t.earlier.map((e) => TD.el("li", {}, TD.ticketLink(e.code),
+    ` ${TD.when(e.created_at)} · ${TD.label("field", e.field)} · ${TD.label("status", e.status)} ${e.summary || ""}`))
+    : [TD.el("li", {class: "muted"}, TD.t("desk.no_earlier"))]));
+  drawStack();
+  $("t-summary").focus();
+}
+
+function drawStack() {
+  $("stack").hidden = !stack.length;
+  $("stack-count").textContent = String(stack.length);
+  $("stack-codes").textContent = stack.map((t) => t.code).join(", ");
 }
 
 function pop(t) {
-  current = t.code;
-  document.getElementById("pop").hidden = false;
-  document.getElementById("pop-code").textContent = t.code;
-  document.getElementById("pop-caller").textContent = t.caller_number || "—";
-  document.getElementById("pop-queue").textContent = t.queue || "—";
-  document.getElementById("pop-path").textContent = (t.ivr_path || []).join(" → ") || "—";
-  document.getElementById("pop-wait").textContent = (t.wait_s ?? "—") + " s";
-  document.getElementById("t-field").value = t.field || "";
-  document.getElementById("t-priority").value = String(t.priority || 3);
-  document.getElementById("t-status").value = "open";
-  document.getElementById("t-summary").value = t.summary || "";
-  const ul = document.getElementById("pop-earlier");
-  ul.replaceChildren(...(t.earlier.length ? t.earlier.map((e) => TD.el("li", {}, TD.ticketLink(e.code),
-    ` ${TD.when(e.created_at)} ${e.field || ""} ${e.status} ${e.summary || ""}`)) : [TD.el("li", {}, "—")]));
-  TD.flash("Cuộc gọi mới / New call: " + t.code);
+  if (current && dirty && current.code !== t.code) { stack.push(t); drawStack(); TD.flash(TD.t("desk.stacked", {code: t.code})); }
+  else show(t);
   loadMine();
 }
 
+function next() {
+  if (stack.length) show(stack.shift());
+  else { current = null; dirty = false; $("pop").hidden = true; drawStack(); }
+}
+
+async function openTicket(code) { show(await TD.api("GET", "/api/tickets/" + encodeURIComponent(code))); }
+
+function changes() {
+  const out = {};
+  const text = (id, key) => { const v = $(id).value.trim(); if (v !== (current[key] || "")) out[key] = v; };
+  text("t-caller-name", "caller_name"); text("t-address", "address"); text("t-summary", "summary");
+  for (const [id, key] of [["t-area", "area"], ["t-field", "field"], ["t-outcome", "outcome"]]) {
+    const v = $(id).value; if (v && v !== (current[key] || "")) out[key] = v;
+  }
+  const priority = Number($("t-priority").value); if (priority !== current.priority) out.priority = priority;
+  if ($("t-status").value) out.status = $("t-status").value;
+  return out;
+}
+
+function showMissing(keys) {
+  const names = {caller_name: "desk.caller_name", address: "desk.address", area: "desk.area", field: "desk.field",
+    summary: "desk.summary", outcome: "desk.outcome"};
+  keys.forEach((k) => $(ENTRY[k])?.closest("label").classList.add("missing"));
+  $("missing").textContent = TD.t("desk.missing", {fields: keys.map((k) => TD.t(names[k] || k)).join(", ")});
+  $("missing").hidden = false;
+  $(ENTRY[keys[0]])?.focus();
+}
+
 async function save(ev) {
-  ev.preventDefault();
+  if (ev) ev.preventDefault();
   if (!current) return;
-  const change = {summary: document.getElementById("t-summary").value,
-    priority: Number(document.getElementById("t-priority").value), status: document.getElementById("t-status").value};
-  const field = document.getElementById("t-field").value;
-  if (field) change.field = field;
-  await TD.api("PATCH", "/api/tickets/" + encodeURIComponent(current), change);
-  const note = document.getElementById("t-note");
-  if (note.value.trim()) { await TD.api("POST", `/api/tickets/${encodeURIComponent(current)}/notes`, {text: note.value}); note.value = ""; }
-  TD.flash("Đã lưu / Saved " + current);
+  markRequired(current.kind);
+  const change = changes(), note = $("t-note").value.trim();
+  const after = {...current, ...change};
+  const need = required(current.kind).filter((k) => !String(after[k] || "").trim());
+  if (site.outcome_required && current.agent && !after.outcome) need.push("outcome");
+  if (need.length) { showMissing(need); return; }
+  if (!Object.keys(change).length && !note) { TD.flash(TD.t("common.nothing_to_save")); dirty = false; return; }
+  const code = current.code;
+  try {
+    if (Object.keys(change).length) await TD.api("PATCH", "/api/tickets/" + encodeURIComponent(code), change);
+  } catch (e) {
+    if (e.body && e.body.missing) { showMissing(e.body.missing); return; }
+    throw e;
+  }
+  if (note) await TD.api("POST", `/api/tickets/${encodeURIComponent(code)}/notes`, {text: note});
+  TD.flash(TD.t("desk.saved", {code}));
+  dirty = false;
+  if (stack.length) next(); else await openTicket(code);
   loadMine();
+}
+
+function dismiss() {
+  if (dirty && !confirm(TD.t("desk.discard"))) return;
+  next();
+}
+
+function ended(m) {
+  if (current && m.ticket === current.code) { $("pop").classList.add("ended"); $("pop-ended").hidden = false; }
+  loadMine();
+  if (current && m.ticket === current.code && !dirty && !(site.outcome_required && !current.outcome)) {
+    $("pop").hidden = true;  // nothing to finish: the ticket stays one click away in the bar
+  }
 }
 
 async function loadMine() {
   const r = await TD.api("GET", "/api/tickets?limit=20");
-  TD.rows(document.querySelector("#my-tickets tbody"), r.tickets,
-    (t) => [TD.ticketLink(t.code), TD.when(t.created_at), t.caller_number || "", t.field || "", t.status, t.summary]);
+  TD.rows(document.querySelector("#my-tickets tbody"), r.tickets, (t) => [TD.ticketLink(t.code), TD.when(t.created_at),
+    t.caller_number || "—", TD.label("field", t.field), TD.label("status", t.status), t.summary || ""], TD.t("desk.no_tickets"));
 }
 
-(async () => {
-  const site = await TD.site();
-  await TD.fillSelect(document.getElementById("t-field"), site.fields.map((f) => [f.key, `${f.vi} / ${f.en}`]), "—");
-  await TD.fillSelect(document.getElementById("t-status"), site.case_statuses.map((s) => [s, s]));
-  const desk = await TD.run(() => TD.api("GET", "/api/agent"));
+function controls() {
+  const options = [
+    ...desk.agents.map((a) => [`agent:${a.extension}`, TD.t("desk.to_agent", {name: a.name, ext: a.extension})]),
+    ...desk.queues.map((q) => [`queue:${q}`, TD.t("desk.to_queue", {queue: TD.label("queue", q)})]),
+    ["supervisor:", TD.t("desk.to_supervisor")]];
+  TD.fillSelect($("transfer-target"), options);
+  $("transfers").replaceChildren(...desk.transfer_to.map(({service, number}) => TD.el("button",
+    {class: "danger", type: "button", id: "transfer-" + number, onclick: () => TD.run(async () => {
+      if (!confirm(TD.t("desk.confirm_emergency", {service: TD.label("service", service), number}))) return;
+      const r = await TD.api("POST", "/api/agent/transfer", {number});
+      TD.flash(TD.t("desk.transferred", {to: number, code: r.ticket || ""}));
+    })}, `${TD.label("service", service)} ${number}`)));
+  $("transfer-go").onclick = () => TD.run(async () => {
+    const [to, target] = $("transfer-target").value.split(":");
+    const r = await TD.api("POST", "/api/agent/transfer", {to, target});
+    TD.flash(TD.t("desk.transferred", {to: $("transfer-target").selectedOptions[0].textContent, code: r.ticket || ""}));
+  });
+  $("hold").onclick = () => TD.run(async () => { await TD.api("POST", "/api/agent/hold"); $("hold").hidden = true; $("resume").hidden = false; TD.flash(TD.t("desk.on_hold")); });
+  $("resume").onclick = () => TD.run(async () => { await TD.api("POST", "/api/agent/resume"); $("hold").hidden = false; $("resume").hidden = true; TD.flash(TD.t("desk.resumed")); });
+}
+
+document.addEventListener("keydown", (ev) => {
+  if (!current || $("pop").hidden) return;
+  if (ev.ctrlKey && ev.key === "Enter") { ev.preventDefault(); TD.run(save); }
+  else if (ev.altKey && /^[1-9]$/.test(ev.key)) {
+    const option = $("t-field").options[Number(ev.key)];  // option 0 is the blank
+    if (option) { ev.preventDefault(); $("t-field").value = option.value; dirty = true; }
+  }
+});
+
+const ready = (async () => {
+  site = await TD.site();
+  await TD.fillSelect($("t-field"), site.fields.map((f) => [f.key, TD.label("field", f.key)]), "—");
+  await TD.fillSelect($("t-area"), site.areas.map((a) => [a, TD.label("area", a)]), "—");
+  await TD.fillSelect($("t-outcome"), site.outcomes.map((o) => [o, TD.label("outcome", o)]), "—");
+  $("ticket-form").addEventListener("input", () => { dirty = true; });
+  $("ticket-form").onsubmit = (ev) => TD.run(() => save(ev));
+  $("dismiss").onclick = dismiss;
+  $("current-ticket").onclick = (ev) => { ev.preventDefault(); if (current) { $("pop").hidden = false; $("t-summary").focus(); } };
+  desk = await TD.run(() => TD.api("GET", "/api/agent"));
   if (desk) {
     showState(desk);
-    await TD.fillSelect(document.getElementById("pause-reason"), desk.pause_reasons.map((r) => [r, r]));
-    document.getElementById("transfers").replaceChildren(...desk.transfer_to.map((n) => TD.el("button",
-      {class: "danger", id: "transfer-" + n, onclick: () => TD.run(async () => {
-        if (!confirm(`Chuyển cuộc gọi tới ${n}? / Transfer the caller to ${n}?`)) return;
-        const r = await TD.api("POST", "/api/agent/transfer", {number: n});
-        TD.flash(`→ ${n}: ${r.ticket || ""}`);
-      })}, n)));
+    await TD.fillSelect($("pause-reason"), desk.pause_reasons.map((r) => [r, TD.label("reason", r)]));
+    controls();
+    const code = desk.ticket || desk.needs_outcome;  // a call in progress, or one still needing its outcome
+    if (code) await TD.run(() => openTicket(code));
   }
-  document.getElementById("ready").onclick = () => TD.run(() => setState("ready"));
-  document.getElementById("pause").onclick = () => TD.run(() => setState("paused", document.getElementById("pause-reason").value));
-  document.getElementById("logout-queue").onclick = () => TD.run(() => setState("logged_out"));
-  document.getElementById("ticket-form").onsubmit = (ev) => TD.run(() => save(ev));
-  TD.live((m) => { if (m.type === "pop") pop(m.ticket); else if (m.type === "state") showState(m); });
+  $("ready").onclick = () => TD.run(() => setState("ready"));
+  $("pause").onclick = () => TD.run(() => setState("paused", $("pause-reason").value));
+  $("logout-queue").onclick = () => TD.run(() => setState("logged_out"));
   TD.run(loadMine);
 })();
+// subscribed now (the socket opens when the page has loaded), handled once the desk is set up
+TD.on("pop", (m) => ready.then(() => pop(m.ticket)));
+TD.on("state", (m) => ready.then(() => showState(m)));
+TD.on("call_ended", (m) => ready.then(() => ended(m)));
