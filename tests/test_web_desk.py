@@ -166,12 +166,12 @@ def test_hold_and_blind_transfer_to_another_agent(real_pbx, workdir, tmp_path, a
             desk.click("#resume")
             desk.wait_for_selector("#hold:not([hidden])")
             ami.send("CoreShowChannels", ActionID="resumed")
-            done = ami.wait(lambda f: f.get("Event") == "CoreShowChannelsComplete" and f.get("ActionID") == "resumed")
-            assert not [f for f in ami.events("CoreShowChannel", ActionID="resumed") if f.get("Application") == "MusicOnHold"]
-            assert done
+            ami.wait(lambda f: f.get("Event") == "CoreShowChannelsComplete" and f.get("ActionID") == "resumed")
+            listed = ami.events("CoreShowChannel", ActionID="resumed")
+            assert not [f for f in listed if f.get("Application") == "MusicOnHold"], listed
             desk.select_option("#transfer-target", "agent:102")
             desk.click("#transfer-go")
-            desk.wait_for_selector("#flash.ok")
+            desk.wait_for_selector("#flash.ok >> text=102")
             ami.wait(lambda f: f.get("Event") == "DialEnd" and f.get("DestChannel", "").startswith("PJSIP/agent102-")
                      and f.get("DialStatus") == "ANSWER", 30)
             shot(desk, "desk-05-transferred")
