@@ -158,10 +158,15 @@ async def test_people_get_friendly_pages_for_403_and_404_and_the_api_keeps_json(
     async with leader.request("GET", "/agent") as r:
         page = await r.text()
         assert r.status == 403 and r.content_type == "text/html"
-        assert "Không có quyền" in page and "Not allowed" in page and '<a href="/">' in page
+        assert "Không có quyền" in page and "Not allowed" not in page and '<a href="/">' in page  # one language
         assert r.headers["X-Frame-Options"] == "DENY"
+    async with leader.request("POST", "/lang", data={"lang": "en", "next": "/agent", "csrf": leader.csrf}) as r:
+        assert r.status == 303 and r.headers["Location"] == "/agent"
+    async with leader.request("GET", "/agent") as r:  # the leader's choice is kept: English from now on
+        page = await r.text()
+        assert r.status == 403 and "Not allowed" in page and "Không có quyền" not in page and 'lang="en"' in page
     async with leader.request("GET", "/no-such-page") as r:
-        assert r.status == 404 and "Không tìm thấy" in await r.text()
+        assert r.status == 404 and "Not found" in await r.text()
     async with leader.request("PATCH", "/api/tickets/1022-261125-0001", json={"priority": 1}) as r:
         assert r.status == 403 and r.content_type == "application/json"
 
