@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,7 +55,7 @@ def test_agent_gets_the_screen_pop_and_a_supervisor_listens(real_pbx, engine, wo
             login(agent, base, "lan", PASSWORD)
             assert agent.url.endswith("/agent")
             agent.click("#ready")
-            agent.wait_for_function("document.getElementById('state').textContent === 'ready'")
+            agent.wait_for_selector("#state[data-state='ready']")
             shot(agent, "02-agent-ready")
 
             threading.Thread(target=lambda: result.append(sipp.call(site.ports.sip, citizen, timeout=120))).start()
@@ -65,26 +67,30 @@ def test_agent_gets_the_screen_pop_and_a_supervisor_listens(real_pbx, engine, wo
             assert ticket is not None
             assert agent.inner_text("#pop-code") == ticket.code
             assert agent.inner_text("#pop-caller") == CALLER
-            assert agent.inner_text("#pop-queue") == "incidents"
-            assert agent.inner_text("#pop-path") == "main 2 → report 4"
+            assert agent.inner_text("#pop-queue") == "Sự cố"
+            assert agent.inner_text("#pop-path") == "Menu chính → 2 Phản ánh sự cố → 4 Cây xanh"
             assert agent.input_value("#t-field") == "trees"
             assert "1022-EARLIER-0001" in agent.inner_text("#pop-earlier")
             shot(agent, "03-screen-pop")
 
             agent.fill("#t-summary", "Cây đổ chắn đường Lê Duẩn, cần cắt dọn")
+            agent.fill("#t-address", "45 Lê Duẩn")
+            agent.select_option("#t-area", "hai_chau")
             agent.select_option("#t-priority", "2")
             agent.fill("#t-note", "Người dân đang chờ tại chỗ")
             agent.click("#save")
-            agent.wait_for_selector("#flash.ok >> text=Saved")
+            agent.wait_for_selector(f"#flash.ok >> text={ticket.code}")
             saved = store.get_ticket(db, ticket.code)
-            assert (saved.summary, saved.priority, saved.status) == (
-                "Cây đổ chắn đường Lê Duẩn, cần cắt dọn", 2, "open")
+            # the status is kept unless the agent changes it: still in the call
+            assert (saved.summary, saved.priority, saved.status, saved.area) == (
+                "Cây đổ chắn đường Lê Duẩn, cần cắt dọn", 2, "in_call", "hai_chau")
             assert [e.kind for e in saved.events if e.kind in ("edit", "note")] == ["edit", "note"]
 
             sup = page(b)
             login(sup, base, "hoa", PASSWORD)
             assert sup.url.endswith("/wallboard")
             sup.wait_for_selector("#agent-101[data-state='talking']")
+            assert "Đang nói chuyện" in sup.inner_text("#agent-101")
             assert ticket.code in sup.inner_text("#agent-101")
             shot(sup, "04-wallboard")
             sup.click("#listen-101")
@@ -102,8 +108,10 @@ def test_agent_gets_the_screen_pop_and_a_supervisor_listens(real_pbx, engine, wo
             ami.wait_event("QueueMemberPause", MemberName="101", Paused="1")
             # a pause asked for during a call takes effect when the call ends (no wrap-up then)
             ami.wait_event("AgentComplete", MemberName="101", timeout=40)
-            sup.wait_for_selector("#agent-101 >> text=paused (lunch)")
-            agent.wait_for_function("document.getElementById('state').textContent === 'paused'")
+            sup.wait_for_selector("#agent-101[data-state='paused'] >> text=Nghỉ trưa")
+            agent.wait_for_selector("#state[data-state='paused']")
+            # after the call a report stays open for the agency (the site's status after a call)
+            assert store.get_ticket(db, ticket.code).status == "open"
 
             admin = page(b)
             login(admin, base, "admin", real_pbx.secrets["console_admin"])
@@ -111,14 +119,24 @@ def test_agent_gets_the_screen_pop_and_a_supervisor_listens(real_pbx, engine, wo
             admin.wait_for_selector(f"#results >> text={ticket.code}")
             shot(admin, "05-tickets")
             admin.goto(f"{base}/tickets/{ticket.code}")
-            admin.wait_for_selector("#timeline >> text=agent")
+            admin.wait_for_selector("#timeline tbody tr time")
             assert "Cây đổ chắn đường" in admin.inner_text("#facts")
+            assert "Khách gác máy" in admin.inner_text("#timeline") or "gác máy" in admin.inner_text("#timeline")
+            # the timeline's times are the call's local times (Asia/Ho_Chi_Minh), to the second
+            shown = admin.eval_on_selector_all("#timeline tbody tr", "rows => rows.map(r => [r.querySelector('time')"
+                                               ".getAttribute('datetime'), r.querySelector('time').textContent])")
+            with Session(db) as s:
+                stored = [e.at for e in s.scalar(select(Ticket).where(Ticket.code == ticket.code)).events]
+            assert len(shown) == len(stored)
+            for (iso, text), at in zip(shown, stored, strict=True):
+                local = datetime.strptime(text, "%d/%m/%Y %H:%M:%S").replace(tzinfo=ZoneInfo(site.timezone))
+                assert abs((local - at.replace(tzinfo=UTC)).total_seconds()) <= 2, (text, at)
             shot(admin, "06-ticket")
             admin.goto(f"{base}/callbacks")
             admin.wait_for_selector("#callbacks")
             shot(admin, "07-callbacks")
             admin.goto(f"{base}/reports")
-            admin.wait_for_selector("#fields >> text=trees")
+            admin.wait_for_selector("#fields >> text=Cây xanh")
             shot(admin, "08-reports")
             for p in (agent, sup, admin):
                 assert p.errors == [], p.errors
@@ -149,7 +167,7 @@ def test_callback_worker_claims_and_dials_from_the_page(real_pbx, engine, workdi
             p.wait_for_selector(f"#dial-{cb_id}")
             shot(p, "09-callback-claimed")
             p.click(f"#dial-{cb_id}")
-            p.wait_for_selector("#flash.ok >> text=rings first")
+            p.wait_for_selector("#flash.ok >> text=đổ chuông trước")
             deadline = time.monotonic() + 40
             while store_state(db, cb_id) != ("done", "reached") and time.monotonic() < deadline:
                 time.sleep(0.5)
