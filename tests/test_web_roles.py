@@ -113,6 +113,8 @@ async def test_inputs_are_validated_with_clear_errors(console):
         assert r.status == 400
     async with cl.request("GET", "/api/tickets?from=yesterday") as r:
         assert r.status == 400 and "from" in (await r.json())["error"]
+    async with cl.request("GET", "/api/tickets?from=31/12/2000&to=31/12/2099") as r:  # as people type a day
+        assert r.status == 200
     async with cl.request("GET", "/api/recordings/abc/audio") as r:
         assert r.status == 400
     async with cl.request("POST", "/api/agent/state", json={"state": "sleeping"}) as r:

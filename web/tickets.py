@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from config.local_time import parse_day
+
 from acd.stats import day_bounds
 from db import store
 from db.queries import tickets as stored
@@ -33,9 +35,9 @@ MAX_TEXT = 4000
 
 def _day(value: str, name: str) -> date:
     try:
-        return date.fromisoformat(value)
+        return parse_day(value)  # dd/mm/yyyy as people type it, or yyyy-mm-dd
     except ValueError:
-        raise fail(400, f"{name}: a date YYYY-MM-DD") from None
+        raise fail(400, f"{name}: a date dd/mm/yyyy (or YYYY-MM-DD)") from None
 
 
 def _count(q: dict[str, Any], name: str, default: str, low: int, high: int) -> int:
