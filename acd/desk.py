@@ -25,7 +25,8 @@ log = logging.getLogger("tongdai.agents")
 # what runs reads pause_reason_keys(db)
 PAUSE_REASONS = {"1": "break", "2": "lunch", "3": "training", "4": "after-call work"}
 MAX_PENALTY = 9
-__all__ = ["AgentDesk", "AgentInfo", "DeskError", "PAUSE_REASONS", "add_agent", "change_agent", "check_skills",
+__all__ = ["AgentDesk", "AgentInfo", "DeskError", "OutcomeNeeded", "PAUSE_REASONS", "add_agent", "change_agent",
+           "check_skills",
            "pause_reason_keys", "pin_hash", "seed_demo_agents"]
 
 
@@ -36,6 +37,14 @@ class DeskError(RuntimeError):
     def __init__(self, message: str, code: str = ""):
         super().__init__(message)
         self.code = code
+
+
+class OutcomeNeeded(DeskError):
+    """Ready refused: the agent's last call has no outcome yet (the site requires one)."""
+
+    def __init__(self, ticket: str):
+        super().__init__(f"choose the outcome of call {ticket} first", "outcome_needed")
+        self.ticket = ticket
 
 
 def pause_reason_keys(db: Database) -> dict[str, str]:
@@ -177,10 +186,21 @@ class AgentDesk:
             raise DeskError(f"QueuePause: {reply.get('Message')}")
         await asyncio.to_thread(self._set, extension, paused=True, pause_reason=reason)
 
-    async def unpause(self, extension: str) -> None:
+    async def call_needing_outcome(self, extension: str) -> str | None:
+        """The ticket of the agent's last call if the site requires an outcome and it has none."""
+        if not self.site.desk.outcome_required:
+            return None
+        return await asyncio.to_thread(books.call_without_outcome, self.db, extension)
+
+    async def unpause(self, extension: str, outcome_first: bool = True) -> None:
+        """Ready again; OutcomeNeeded while the last call lacks its outcome (unless a supervisor or
+        IT releases the agent: `outcome_first=False`)."""
         agent = await self.agent(extension)
         if not agent.seat:
             raise DeskError(f"agent {extension} is not logged in")
+        ticket = await self.call_needing_outcome(extension) if outcome_first else None
+        if ticket:
+            raise OutcomeNeeded(ticket)
         reply = await self.ami.action("QueuePause", Interface=agent.seat, Paused="false")
         if reply.get("Response") != "Success":
             raise DeskError(f"QueuePause: {reply.get('Message')}")

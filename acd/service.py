@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from db.types import Database
+from db.types import Database, DatabaseUnavailable
 
 from acd.agents import AgentBoard, Change
 from acd.ami import AmiAuthError, AmiClient, AmiError
@@ -23,6 +23,7 @@ from config import Site
 from config.secrets import load_or_create, site_secret_names
 
 log = logging.getLogger("tongdai.acd")
+AFTER_CALL = "after-call work"  # the pause that waits for a call's outcome
 AUTOPAUSE_AFTER = 2  # rings without answer in a row before an agent is paused ("no answer")
 
 
@@ -137,6 +138,8 @@ class Acd:
         for r in requests:
             log.warning("agent %s did not answer %d calls in a row: paused (%s)", r.member, AUTOPAUSE_AFTER, r.reason)
             asyncio.create_task(self._pause(r.member, r.reason))
+        if name == "AgentComplete" and self.site.desk.outcome_required:
+            asyncio.create_task(self._outcome_first(e.get("MemberName", "")))
         self._ticket_facts(name, e)
         self.emergency.on_event(name, e, time.time())
         for listener in self.listeners:
@@ -180,6 +183,16 @@ class Acd:
 
     def _agents_in(self, queue: str) -> int:
         return sum(1 for state, _, queues in self.board.picture().values() if queue in queues and state != "paused")
+
+    async def _outcome_first(self, agent: str) -> None:
+        """The call is over without an outcome: the agent waits in after-call work until it is chosen
+        (the desk or *14 refuse Ready until then)."""
+        await self.book.flush(2)
+        try:
+            if await self.desk.call_needing_outcome(agent):
+                await self.desk.pause(agent, AFTER_CALL)
+        except (DeskError, AmiError, DatabaseUnavailable) as err:
+            log.error("after-call pause of agent %s failed: %s", agent, str(err).splitlines()[0])
 
     async def _pause(self, agent: str, reason: str) -> None:
         try:

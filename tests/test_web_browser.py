@@ -128,7 +128,7 @@ def test_agent_gets_the_screen_pop_and_a_supervisor_listens(real_pbx, engine, wo
             with Session(db) as s:
                 stored = [e.at for e in s.scalar(select(Ticket).where(Ticket.code == ticket.code)).events]
             assert len(shown) == len(stored)
-            for (iso, text), at in zip(shown, stored, strict=True):
+            for (_iso, text), at in zip(shown, stored, strict=True):
                 local = datetime.strptime(text, "%d/%m/%Y %H:%M:%S").replace(tzinfo=ZoneInfo(site.timezone))
                 assert abs((local - at.replace(tzinfo=UTC)).total_seconds()) <= 2, (text, at)
             shot(admin, "06-ticket")

@@ -70,7 +70,7 @@ async def _agents(site: Site, args) -> int:
             await desk.pause(args.agent, reason)
             print(f"agent {args.agent} paused ({reason})")
         elif args.action == "unpause":
-            await desk.unpause(args.agent)
+            await desk.unpause(args.agent, outcome_first=False)  # a supervisor or IT releases the agent
             print(f"agent {args.agent} ready")
     except DeskError as e:
         raise CliError(str(e)) from None

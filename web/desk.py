@@ -1,17 +1,17 @@
 """The agent desktop's actions: ready / pause with a reason / log out (the same as the phone's
 *11-*14 feature codes), the call controls (hold, resume, blind transfer to an agent, a queue,
 the supervisors, or 113/114/115), and the outcome rule: where the site requires it, an agent
-whose last call has no outcome cannot go Ready (VICIdial's disposition)."""
+whose last call has no outcome cannot go Ready (VICIdial's disposition; `acd.desk` decides)."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 from aiohttp import web
 
 from acd import supervision, transfers
 from acd.ami import AmiError
-from acd.desk import DeskError
-from db import store
+from acd.desk import DeskError, OutcomeNeeded
 from db.queries import agents as stored_agents
 from db.queries import pause_reasons
 from web.board import agent_state
@@ -33,15 +33,6 @@ def _seats(c: Console) -> dict[str, str]:
     return {a.extension: a.seat for a in stored_agents.every(c.db) if a.seat}
 
 
-def outcome_missing(c: Console, ext: str) -> str | None:
-    """The code of this agent's last call's ticket if it still needs an outcome, else None."""
-    code = c.hub.last_call.get(ext)
-    if not code or not c.site.desk.outcome_required:
-        return None
-    ticket = store.get_ticket(c.db, code)
-    return code if ticket is not None and not ticket.outcome else None
-
-
 @allow(*DESK_ROLES)
 async def get_desk(request: web.Request) -> web.Response:
     c, ext = console(request), _extension(request)
@@ -54,7 +45,7 @@ async def get_desk(request: web.Request) -> web.Response:
     return web.json_response({
         "agent": ext, "name": agent.name, "seat": agent.seat, "pause_reasons": [r.key for r in reasons],
         **agent_state(c, ext), "last_call": c.hub.last_call.get(ext),
-        "needs_outcome": await asyncio.to_thread(outcome_missing, c, ext),
+        "needs_outcome": await c.acd.desk.call_needing_outcome(ext),
         "transfer_to": [{"service": s, "number": n} for s, n in c.site.emergency.numbers.items()],
         "agents": [{"extension": a.extension, "name": a.name} for a in everyone if a.seat and a.extension != ext],
         "queues": [q.name for q in c.site.queues]})
@@ -70,12 +61,6 @@ async def set_state(request: web.Request) -> web.Response:
     keys = [r.key for r in await asyncio.to_thread(pause_reasons.reasons, c.db)]
     if state == "paused" and reason not in keys:
         raise fail(400, f"reason: one of {', '.join(keys)}")
-    if state == "ready":
-        code = await asyncio.to_thread(outcome_missing, c, ext)
-        if code:
-            raise web.HTTPConflict(text=f'{{"error": "choose the outcome of call {code} first", '
-                                        f'"code": "outcome_needed", "ticket": "{code}"}}',
-                                   content_type="application/json")
     try:
         agent = await c.acd.desk.agent(ext)
         if state == "ready":
@@ -87,6 +72,9 @@ async def set_state(request: web.Request) -> web.Response:
             await c.acd.desk.pause(ext, reason)
         else:
             await c.acd.desk.logout(ext)
+    except OutcomeNeeded as e:
+        raise web.HTTPConflict(text=json.dumps({"error": str(e), "code": e.code, "ticket": e.ticket}),
+                               content_type="application/json") from None
     except DeskError as e:
         raise fail(409, str(e)) from None
     except AmiError as e:

@@ -14,10 +14,7 @@ from collections import defaultdict
 
 from aiohttp import WSMsgType, web
 
-from acd.desk import DeskError
 from acd.frames import Frame
-from acd.ami import AmiError
-from db import store
 from db.types import DatabaseUnavailable
 from db.queries import tickets as stored_tickets
 from web import board
@@ -31,7 +28,6 @@ BOARD_EVENTS = {"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "Ag
                 "AgentComplete", "AgentRingNoAnswer", "QueueMemberAdded", "QueueMemberRemoved",
                 "QueueMemberPause", "QueueMemberStatus"}
 POP_VIEW = "admin"  # the pop reads the ticket unrestricted: the engine sends it to the answering agent only
-AFTER_CALL = "after-call work"  # the pause an agent is held in until the call's outcome is chosen
 
 
 def ivr_path(events: list[dict]) -> list[str]:
@@ -114,18 +110,9 @@ class Hub:
         log.info("screen-pop of ticket %s to agent %s", handle.code, agent)
 
     async def _ended(self, agent: str, code: str | None) -> None:
-        """The call is over: the agent's tabs close the banner and refresh; where the site requires
-        an outcome and none is chosen yet, the agent is paused (after-call work) until it is."""
+        """The call is over: the agent's tabs close the banner and refresh (the ACD pauses an agent
+        whose call still needs its outcome)."""
         await self._send(f"agent:{agent}", {"type": "call_ended", "ticket": code})
-        if not code or not self.console.site.desk.outcome_required:
-            return
-        await self.console.book.flush(2)
-        try:
-            ticket = await asyncio.to_thread(store.get_ticket, self.console.db, code)
-            if ticket is not None and not ticket.outcome:
-                await self.console.acd.desk.pause(agent, AFTER_CALL)
-        except (DatabaseUnavailable, DeskError, AmiError) as err:
-            log.warning("after-call pause of agent %s: %s", agent, str(err).splitlines()[0])
 
     def transferred(self, agent: str, code: str) -> None:
         """A caller was transferred to `agent`: their desk pops the same ticket."""

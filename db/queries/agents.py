@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.models import Agent, AgentState
+from db.models import Agent, AgentState, Ticket
 
 
 class AgentError(RuntimeError):
@@ -104,3 +104,16 @@ def current_states(db: Engine) -> dict[str, tuple[str, str | None]]:
         rows = s.execute(select(AgentState.agent, AgentState.state, AgentState.reason)
                          .where(AgentState.ended_at.is_(None))).all()
     return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def call_without_outcome(db: Engine, extension: str) -> str | None:
+    """The ticket code of the agent's latest call answered since they logged in, if it has no outcome
+    yet (the desk's rule: an outcome before Ready, where the site requires one)."""
+    with Session(db) as s:
+        since = s.scalar(select(Agent.logged_in_at).where(Agent.extension == extension, Agent.seat.is_not(None)))
+        if since is None:
+            return None
+        row = s.execute(select(Ticket.code, Ticket.outcome).where(Ticket.agent == extension,
+                                                                  Ticket.agent_answered_at >= since)
+                        .order_by(Ticket.agent_answered_at.desc(), Ticket.id.desc()).limit(1)).first()
+    return row.code if row is not None and not row.outcome else None
