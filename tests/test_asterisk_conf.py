@@ -48,10 +48,12 @@ def test_dialplan_never_dials_caller_digits_and_has_the_fallback(tmp_path):
         if name == "tongdai-callback":  # reached only by AMI Originate; the number is filtered to digits
             assert dials == ["PJSIP/${NUMBER}@trunk,${FILTER(0123456789,${TONGDAI_CB_RING}"]
             assert "FILTER(0123456789,${TONGDAI_CB_NUMBER})" in body
-        else:
+        elif name == "tongdai-transfer":  # reached only by the engine's Redirect to a logged-in agent's seat
+            assert dials[0] == "PJSIP/${FILTER(abcdefghijklmnopqrstuvwxyz0123456789,${EXTEN:5}"
+            assert all("$" not in d for d in dials[1:]), dials
             assert all("$" not in d for d in dials), (name, dials)
-    assert "tongdai-callback" not in "".join(b for b in contexts if b.startswith(("from-trunk", "tongdai-fallback",
-                                                                                 "from-phones")))
+    reachable = "".join(b for b in contexts if b.startswith(("from-trunk", "tongdai-fallback", "from-phones")))
+    assert "tongdai-callback" not in reachable and "tongdai-transfer" not in reachable
     assert f"AGI(agi://127.0.0.1:{site.ports.agi}/ivr)" in dialplan
     assert "AGIEXITONHANGUP=yes" in dialplan
     assert '$["${TONGDAI_DONE}" = "1"]' in dialplan and "AGISTATUS: ${AGISTATUS}" in dialplan
@@ -90,3 +92,19 @@ def test_cli_render_bad_site_exits_nonzero_with_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert done.stderr.strip() == f"tongdai: {site.file}: trunk.channels: must be an integer, got 'lots'"
+
+
+def test_call_controls_have_their_contexts_and_patterns_match_what_they_mean(tmp_path):
+    site = make_site(tmp_path)
+    dialplan = (render(site).conf / "extensions.conf").read_text()
+    hold = dialplan.split("[tongdai-hold]")[1].split("\n[")[0]
+    assert "MusicOnHold()" in hold and "ChannelRedirect(${TONGDAI_HOLD_CALLER},tongdai-queue,operator,1)" in hold
+    transfer = dialplan.split("[tongdai-transfer]")[1].split("\n[")[0]
+    for q in site.queues:
+        assert f"exten => queue-{q.name},1,Goto(tongdai-queue,{q.name},1)" in transfer
+    assert "Dial(PJSIP/supervisor201&PJSIP/supervisor202,30)" in transfer
+    assert transfer.count("Goto(tongdai-queue,operator,1)") >= 2  # nobody answers: the operator, never a drop
+    # in a pattern, n / x / z are digit classes even in lower case ("_seat-agent." never matched agent102)
+    for pattern in re.findall(r"^exten => _([^,]+),", dialplan, re.M):
+        literal = re.sub(r"\[[^\]]*\]", "", pattern)
+        assert not re.search(r"[nxz]", literal), pattern
