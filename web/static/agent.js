@@ -198,7 +198,11 @@ const ready = (async () => {
   $("ticket-form").onsubmit = (ev) => TD.run(() => save(ev));
   $("dismiss").onclick = dismiss;
   $("current-ticket").onclick = (ev) => { ev.preventDefault(); if (current) { $("pop").hidden = false; $("t-summary").focus(); } };
-  desk = await TD.run(() => TD.api("GET", "/api/agent"));
+  // an account without an agent number (an admin looking) or not in the agent list: said in words
+  if (!TD.extension) TD.flash(TD.t("desk.no_extension"), true);
+  else desk = await TD.api("GET", "/api/agent").catch((e) => {
+    TD.flash(e.status === 404 ? TD.t("desk.not_an_agent", {ext: TD.extension}) : e.message, true);
+  });
   if (desk) {
     showState(desk);
     await TD.fillSelect($("pause-reason"), desk.pause_reasons.map((r) => [r, TD.label("reason", r)]));
@@ -211,6 +215,8 @@ const ready = (async () => {
   $("logout-queue").onclick = () => TD.run(() => setState("logged_out"));
   TD.run(loadMine);
 })();
+// leaving the desk with unsaved text asks first (the browser's own "leave the page?")
+window.addEventListener("beforeunload", (ev) => { if (dirty) { ev.preventDefault(); ev.returnValue = ""; } });
 // subscribed now (the socket opens when the page has loaded), handled once the desk is set up
 TD.on("pop", (m) => ready.then(() => pop(m.ticket)));
 TD.on("state", (m) => ready.then(() => showState(m)));
