@@ -40,6 +40,8 @@ async def _report(request: web.Request) -> dict:
     except ValueError as e:
         raise fail(400, str(e)) from None
     data["services"] = {number: service for service, number in c.site.emergency.numbers.items()}
+    # only transfers to the emergency services count as such (not an agent's to a colleague or a queue)
+    data["emergency_transfers"] = {n: k for n, k in data["emergency_transfers"].items() if n in data["services"]}
     return data
 
 
