@@ -25,7 +25,7 @@ from db.clock import utcnow
 from db.models import CASE_STATUSES, TICKET_KINDS, TICKET_STATUSES, Callback, Ticket, TicketEvent
 from db.queries import agents as stored_agents
 from db.queries import pause_reasons
-from tests.harness.browser import browser, login, page, shot
+from tests.harness.browser import browser, login, page, page_texts, settle, shot, too_wide
 from tests.harness.console import PASSWORD, ServedConsole, add_ticket
 from tests.harness.tickets import seed_callback
 from tests.test_story import EVERY_KIND
@@ -52,33 +52,6 @@ READY = {"/agent": "#my-tickets tbody tr", "/wallboard": "#agents tbody tr", "/w
 TABS = {"/callbacks": [("#tab-history", "#callbacks-done tbody tr")],
         "/admin": [('[data-tab="agents"]', "#agents tbody tr"), ('[data-tab="reasons"]', "#reasons tbody tr"),
                    ('[data-tab="audit"]', "#audit tbody tr")]}
-# every piece of text a person may see, hidden parts included (a hidden form opens later), except
-# what is marked as the other language; the phone layout shows each cell's data-label
-TEXTS = """() => {
-  const out = [], own = document.documentElement.lang;
-  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
-    const marked = n.parentElement.closest("[lang]");  // the language switch names the other language in it
-    if (["SCRIPT", "STYLE"].includes(n.parentElement.tagName) || (marked && marked.lang !== own)) continue;
-    if (n.textContent.trim()) out.push(n.textContent.trim());
-  }
-  for (const el of document.querySelectorAll("[title], [placeholder], [aria-label], [alt], td[data-label]")) {
-    for (const a of ["title", "placeholder", "aria-label", "alt", "data-label"]) {
-      if (el.getAttribute(a)) out.push(el.getAttribute(a));
-    }
-  }
-  out.push(document.title);
-  return out.join("\\n");
-}"""
-FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
-# the outermost elements reaching past the window's right edge (for the failure message)
-WIDE = """() => {
-  const over = (e) => e && e.getBoundingClientRect().right > innerWidth + 0.5;
-  return [...document.querySelectorAll("body *")].filter((e) => over(e) && !over(e.parentElement)).slice(0, 5)
-    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px`);
-}"""
-
-
 # ---- the served console, seeded so that every page has content ----
 
 def _seed_tickets(s: ServedConsole) -> None:
@@ -252,7 +225,7 @@ class Walk:
         self.pattern = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(map(re.escape, self.codes))) + r")(?![\w-])")
 
     def check_text(self, where: str) -> str:
-        text = self.p.evaluate(TEXTS)
+        text = page_texts(self.p)
         found_keys = sorted({k for k in self.looks.findall(text)} | {k for k in self.keys if k in text})
         assert not found_keys, f"{where}: catalog keys shown as text: {found_keys}"
         raw = sorted(set(self.pattern.findall(text)))
@@ -284,9 +257,9 @@ class Walk:
         for width, height in SIZES:
             p.set_viewport_size({"width": width, "height": height})
             p.wait_for_function("(w) => window.innerWidth === w", arg=width)
-            p.evaluate(FRAMES)  # what redraws on resize (charts) has redrawn
+            settle(p)  # what redraws on resize (charts) has redrawn
             wide = p.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-            assert wide[0] <= wide[1], f"{where} at {width}px: the page is {wide[0]}px wide: {p.evaluate(WIDE)}"
+            assert wide[0] <= wide[1], f"{where} at {width}px: the page is {wide[0]}px wide: {too_wide(p)}"
             self.check_text(f"{where} at {width}px")
             shot(p, f"i18n-{self.lang}-{width}-{self.role}-{name}")
         errors = [e for e in p.errors if not (error and "Failed to load resource" in e)]

@@ -55,3 +55,46 @@ def login(p: Page, base: str, username: str, password: str) -> None:
     p.fill("#password", password)
     p.click("#login")
     p.wait_for_url(lambda url: "/login" not in url)
+
+
+# every piece of text a person may see, hidden parts included (a hidden form opens later), except
+# what is marked as the other language; the phone layout shows each cell's data-label
+_TEXTS = """() => {
+  const out = [], own = document.documentElement.lang;
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const marked = n.parentElement.closest("[lang]");  // the language switch names the other language in it
+    if (["SCRIPT", "STYLE"].includes(n.parentElement.tagName) || (marked && marked.lang !== own)) continue;
+    if (n.textContent.trim()) out.push(n.textContent.trim());
+  }
+  for (const el of document.querySelectorAll("[title], [placeholder], [aria-label], [alt], td[data-label]")) {
+    for (const a of ["title", "placeholder", "aria-label", "alt", "data-label"]) {
+      if (el.getAttribute(a)) out.push(el.getAttribute(a));
+    }
+  }
+  out.push(document.title);
+  return out.join("\\n");
+}"""
+_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+# the outermost elements reaching past the window's right edge (for the failure message)
+_WIDE = """() => {
+  const over = (e) => e && e.getBoundingClientRect().right > innerWidth + 0.5;
+  return [...document.querySelectorAll("body *")].filter((e) => over(e) && !over(e.parentElement)).slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px`);
+}"""
+
+
+def page_texts(p: Page) -> str:
+    """Every text of the page, one a line: text nodes (hidden ones too), tooltips, placeholders,
+    labels, the phone layout's cell headings and the title; not what is marked as another language."""
+    return p.evaluate(_TEXTS)
+
+
+def settle(p: Page) -> None:
+    """Two animation frames: what redraws on a resize (charts) has redrawn."""
+    p.evaluate(_FRAMES)
+
+
+def too_wide(p: Page) -> list[str]:
+    """The outermost elements reaching past the window's right edge, for a failure message."""
+    return p.evaluate(_WIDE)
