@@ -118,7 +118,7 @@ class AgentDesk:
         try:
             return books.find(self.db, **where)
         except AgentError as e:
-            raise DeskError(str(e)) from None
+            raise DeskError(str(e), "not_an_agent") from None
 
     def _set(self, extension: str, **values: Any) -> None:
         books.update(self.db, extension, **values)
@@ -171,7 +171,7 @@ class AgentDesk:
     async def logout(self, extension: str) -> None:
         agent = await self.agent(extension)
         if not agent.seat:
-            raise DeskError(f"agent {extension} is not logged in")
+            raise DeskError(f"agent {extension} is not logged in", "not_logged_in")
         for queue in agent.skills:
             await self.ami.action("QueueRemove", Queue=queue, Interface=agent.seat)
         await asyncio.to_thread(self._set, extension, seat=None, logged_in_at=None, paused=False, pause_reason=None)
@@ -180,7 +180,7 @@ class AgentDesk:
     async def pause(self, extension: str, reason: str) -> None:
         agent = await self.agent(extension)
         if not agent.seat:
-            raise DeskError(f"agent {extension} is not logged in")
+            raise DeskError(f"agent {extension} is not logged in", "not_logged_in")
         reply = await self.ami.action("QueuePause", Interface=agent.seat, Paused="true", Reason=reason)
         if reply.get("Response") != "Success":
             raise DeskError(f"QueuePause: {reply.get('Message')}")
@@ -197,7 +197,7 @@ class AgentDesk:
         IT releases the agent: `outcome_first=False`)."""
         agent = await self.agent(extension)
         if not agent.seat:
-            raise DeskError(f"agent {extension} is not logged in")
+            raise DeskError(f"agent {extension} is not logged in", "not_logged_in")
         ticket = await self.call_needing_outcome(extension) if outcome_first else None
         if ticket:
             raise OutcomeNeeded(ticket)

@@ -13,6 +13,7 @@ from db import store
 from db.models import Audit
 from tests.harness.console import PASSWORD, ServedConsole, add_ticket
 from web.app import HERE
+from web.language import catalog
 
 
 @pytest.fixture
@@ -119,6 +120,12 @@ async def test_inputs_are_validated_with_clear_errors(console):
         assert r.status == 400
     async with cl.request("POST", "/api/agent/state", json={"state": "sleeping"}) as r:
         assert r.status == 400 and "state" in (await r.json())["error"]
+    # refusals carry a code the page says in the user's words (here: 101 is not in this console's agent list)
+    vi = catalog("vi", served.site)
+    for action, data in (("hold", None), ("resume", None), ("transfer", {"to": "queue", "target": "incidents"})):
+        async with cl.request("POST", f"/api/agent/{action}", json=data) as r:
+            answer = await r.json()
+            assert r.status == 409 and answer["code"] == "not_an_agent" and "err.not_an_agent" in vi, answer
 
 
 async def test_leader_reads_reports_but_cannot_edit(console):

@@ -169,6 +169,11 @@ async def test_people_get_friendly_pages_for_403_and_404_and_the_api_keeps_json(
         assert r.status == 404 and "Not found" in await r.text()
     async with leader.request("PATCH", "/api/tickets/1022-261125-0001", json={"priority": 1}) as r:
         assert r.status == 403 and r.content_type == "application/json"
+    async with leader.request("POST", "/logout", data={"csrf": leader.csrf}) as r:
+        assert r.status == 302
+    assert (await leader.login("hoa")).status == 200  # the next person on this browser: their own language
+    async with leader.request("GET", "/wallboard") as r:
+        assert 'lang="vi"' in await r.text()
 
 
 async def test_a_missing_or_foreign_ticket_page_is_an_error_page_not_an_edit_form(served):

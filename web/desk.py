@@ -24,7 +24,8 @@ DESK_ROLES = ("agent", "callback")
 def _extension(request: web.Request) -> str:
     ext = request[USER].extension
     if not ext:
-        raise fail(400, "this account has no agent number: ask an admin (tongdai users add --extension)")
+        raise fail(400, "this account has no agent number: ask an admin (tongdai users add --extension)",
+                   code="no_extension")
     return ext
 
 
@@ -39,7 +40,8 @@ async def get_desk(request: web.Request) -> web.Response:
     try:
         agent = await c.acd.desk.agent(ext)
     except DeskError:
-        raise fail(404, f"agent {ext} is not in the agent list (tongdai agents add)") from None
+        raise fail(404, f"agent {ext} is not in the agent list (tongdai agents add)", code="not_an_agent",
+                   agent=ext) from None
     reasons = await asyncio.to_thread(pause_reasons.reasons, c.db)
     everyone = await asyncio.to_thread(stored_agents.every, c.db)
     return web.json_response({
@@ -76,16 +78,16 @@ async def set_state(request: web.Request) -> web.Response:
         raise web.HTTPConflict(text=json.dumps({"error": str(e), "code": e.code, "ticket": e.ticket}),
                                content_type="application/json") from None
     except DeskError as e:
-        raise fail(409, str(e)) from None
+        raise fail(409, str(e), code=e.code or "desk_refused", agent=ext) from None
     except AmiError as e:
-        raise fail(502, f"Asterisk: {e}") from None
+        raise fail(502, f"Asterisk: {e}", code="asterisk") from None
     return web.json_response({"agent": ext, "requested": state, **agent_state(c, ext)})
 
 
 async def _seat(c: Console, ext: str) -> str:
     agent = await c.acd.desk.agent(ext)
     if not agent.seat:
-        raise fail(409, "log in (Ready) first")
+        raise fail(409, "log in (Ready) first", code="not_logged_in")
     return agent.seat
 
 
@@ -104,11 +106,15 @@ async def transfer(request: web.Request) -> web.Response:
         seats = await asyncio.to_thread(_seats, c)
         name, code = await transfers.transfer(c.acd.ami, c.db, c.site, seat, kind, target, seats, user.username)
     except supervision.SupervisionError as e:
-        raise fail(409 if "no call" in str(e) or "no caller" in str(e) else 400, str(e)) from None
+        busy = "no call" in str(e) or "no caller" in str(e)
+        raise fail(409 if busy else 400, str(e), code="no_call" if busy else "bad_target") from None
     except transfers.TransferError as e:
-        raise fail(409 if e.code in ("no_call", "no_caller", "agent_unavailable") else 400, str(e)) from None
-    except (DeskError, AmiError) as e:
-        raise fail(502, str(e)) from None
+        raise fail(409 if e.code in ("no_call", "no_caller", "agent_unavailable") else 400, str(e),
+                   code=e.code) from None
+    except DeskError as e:
+        raise fail(409, str(e), code=e.code or "desk_refused", agent=ext) from None
+    except AmiError as e:
+        raise fail(502, str(e), code="asterisk") from None
     if kind == "agent" and code:
         c.hub.transferred(target, code)
     return web.json_response({"to": name, "ticket": code})
@@ -123,9 +129,11 @@ def _control(action: str):
             step = transfers.hold if action == "hold" else transfers.resume
             code = await step(c.acd.ami, c.db, seat, request[USER].username)
         except transfers.TransferError as e:
-            raise fail(409, str(e)) from None
-        except (DeskError, AmiError) as e:
-            raise fail(502, str(e)) from None
+            raise fail(409, str(e), code=e.code) from None
+        except DeskError as e:
+            raise fail(409, str(e), code=e.code or "desk_refused", agent=ext) from None
+        except AmiError as e:
+            raise fail(502, str(e), code="asterisk") from None
         return web.json_response({"done": action, "ticket": code})
     return handler
 

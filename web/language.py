@@ -25,6 +25,7 @@ from babel.support import Translations
 
 from config import Site
 from db.queries import accounts as stored_accounts
+from db.queries.accounts import UserView
 from db.queries import pause_reasons
 from db.types import Database
 from web.context import USER, console
@@ -86,11 +87,18 @@ async def load_reasons(db: Database) -> None:
 
 
 def language_of(request: web.Request) -> str:
-    """The user's choice, else the browser's earlier choice on this machine (cookie), else Vietnamese
-    (whatever the browser's own language: the hotline's staff work in Vietnamese)."""
+    """A logged-in user's own choice, else Vietnamese (whatever the browser's language: the hotline's
+    staff work in Vietnamese); before login, the choice made on this browser's login page."""
     user = request.get(USER)
-    chosen = (user.language if user else None) or request.cookies.get(COOKIE)
+    chosen = user.language if user else request.cookies.get(COOKIE)
     return chosen if chosen in LANGUAGES else DEFAULT
+
+
+async def remember_login_choice(request: web.Request, user: UserView) -> None:
+    """At login: a language chosen on the login page becomes the user's, if they had none yet."""
+    chosen = request.cookies.get(COOKIE)
+    if user.language is None and chosen in LANGUAGES:
+        await asyncio.to_thread(stored_accounts.set_language, console(request).db, user.id, chosen)
 
 
 def gettext(request: web.Request, message: str) -> str:

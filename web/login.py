@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
-from web import accounts
+from web import accounts, language
 from web.guard import SESSION_COOKIE, allow, body, fail
 from web.context import CSRF, HOME, TOKEN, USER, console
 from web.pages import redirect, render
@@ -84,6 +84,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             raise fail(401, "wrong username or password")
         return await login_page(request, "Wrong username or password", 401)
     c.limiter.succeeded(stamp, f"user:{username}@{request.remote}")
+    await language.remember_login_choice(request, user)
     token, csrf = await asyncio.to_thread(accounts.open_session, c.db, user)
     if wants_json:
         response: web.StreamResponse = web.json_response({"user": user.as_dict(), "csrf": csrf})
@@ -99,6 +100,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     await asyncio.to_thread(accounts.close_session, console(request).db, request[TOKEN])
     response = redirect("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
+    response.del_cookie(language.COOKIE, path="/")  # the next person at this browser starts in Vietnamese
     return response
 
 

@@ -23,16 +23,18 @@ async def supervise(request: web.Request) -> web.Response:
     mode, agent_no = data.get("mode"), str(data.get("agent", ""))
     seat = user.extension or str(data.get("seat", ""))
     if not seat.isdigit():
-        raise fail(400, "seat: your supervisor seat number (e.g. 201)")
+        raise fail(400, "seat: your supervisor seat number (e.g. 201)", code="not_supervisor_seat")
     if int(seat) not in c.site.supervisors.extensions:
-        raise fail(400, f"seat: {seat} is not a supervisor seat of this site")
+        raise fail(400, f"seat: {seat} is not a supervisor seat of this site", code="not_supervisor_seat")
     try:
         agent = await c.acd.desk.agent(agent_no)
         audit = await supervision.spy(c.acd.ami, c.db, seat, agent, str(mode), "console", user.username)
     except (DeskError, supervision.SupervisionError) as e:
-        raise fail(404 if "no such" in str(e) else 409 if "not logged in" in str(e) else 400, str(e)) from None
+        status = 404 if "no such" in str(e) else 409 if "not logged in" in str(e) else 400
+        code = {404: "not_an_agent", 409: "spy_not_logged_in"}.get(status, "spy_refused")
+        raise fail(status, str(e), code=code, agent=agent_no) from None
     except AmiError as e:
-        raise fail(502, f"Asterisk: {e}") from None
+        raise fail(502, f"Asterisk: {e}", code="asterisk") from None
     return web.json_response({"audit": audit, "mode": mode, "agent": agent.extension, "seat": seat,
                               "message": f"your phone (supervisor{seat}) rings: answer it to {mode}"}, status=201)
 

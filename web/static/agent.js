@@ -24,7 +24,7 @@ async function setState(state, reason) {
     TD.flash(TD.label("state", r.state));
   } catch (e) {
     if (e.body && e.body.code === "outcome_needed") {
-      TD.flash(TD.t("desk.outcome_first", {code: e.body.ticket}), true);
+      TD.flash(TD.t("desk.outcome_first", {code: e.body.ticket}), true);  // and the ticket opens to choose it
       if (!current || current.code !== e.body.ticket) await openTicket(e.body.ticket);
       $("t-outcome").focus();
       $("t-outcome").closest("label").classList.add("missing");
@@ -201,7 +201,7 @@ const ready = (async () => {
   // an account without an agent number (an admin looking) or not in the agent list: said in words
   if (!TD.extension) TD.flash(TD.t("desk.no_extension"), true);
   else desk = await TD.api("GET", "/api/agent").catch((e) => {
-    TD.flash(e.status === 404 ? TD.t("desk.not_an_agent", {ext: TD.extension}) : e.message, true);
+    TD.flash(e.status === 404 ? TD.t("desk.not_an_agent", {ext: TD.extension}) : TD.explain(e), true);
   });
   if (desk) {
     showState(desk);

@@ -38,7 +38,12 @@ const TD = {
     clearTimeout(TD._flash); TD._flash = setTimeout(() => { p.hidden = true; }, 6000);
   },
 
-  async run(fn) { try { return await fn(); } catch (e) { TD.flash(e.message, true); } },
+  async run(fn) { try { return await fn(); } catch (e) { TD.flash(TD.explain(e), true); } },
+  // An API refusal in words: its code's message (err.<code>) when the catalog has one, else its text.
+  explain(e) {
+    const code = e.body && e.body.code, key = "err." + code;
+    return code && TD.catalog[key] !== undefined ? TD.t(key, e.body) : e.message;
+  },
 
   // One websocket per tab; pages subscribe with TD.on(type, fn).
   on(type, fn) { (TD.handlers[type] = TD.handlers[type] || []).push(fn); },
