@@ -113,16 +113,28 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers(-10**9, 10**9
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from(["field", "summary", "priority", "status", "owner", "csrf"]), json_values,
-                       max_size=5))
+@given(st.dictionaries(st.sampled_from(["field", "summary", "priority", "status", "owner", "csrf", "area", "address",
+                                        "caller_name", "outcome"]), json_values, max_size=5))
 def test_ticket_edits_are_accepted_or_refused_with_a_clear_400(body):
     from aiohttp import web
+    from config.site_file import DEMO_SITE, load_site
     from web.tickets import _changes
-    fields = {"trees", "water"}
+    site = _demo_site(DEMO_SITE, load_site)
+    fields, areas = {f.key for f in site.fields}, {a.key for a in site.areas}
     try:
-        changes = _changes(body, fields)
+        changes = _changes(body, site)
     except web.HTTPBadRequest as e:
         assert e.status == 400 and '"error"' in e.text
         return
-    assert set(changes) <= {"field", "summary", "priority", "status"}
+    assert set(changes) <= {"field", "summary", "priority", "status", "area", "address", "caller_name", "outcome"}
     assert changes.get("field", "trees") in fields and 1 <= changes.get("priority", 3) <= 5
+    assert changes.get("area", "hai_chau") in areas | {None}  # None clears it
+
+
+_sites: dict = {}
+
+
+def _demo_site(path, load):
+    if path not in _sites:
+        _sites[path] = load(path)
+    return _sites[path]

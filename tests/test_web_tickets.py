@@ -67,7 +67,8 @@ async def test_a_save_missing_required_fields_is_refused_naming_them(served):
         body = await r.json()
         assert r.status == 400 and body["missing"] == ["area", "address"]
         assert body["error"] == "Chưa lưu: cần điền Phường / khu vực, Địa chỉ"
-    cl.http.cookie_jar.update_cookies({"tongdai_lang": "en"})
+    async with cl.request("POST", "/lang", data={"lang": "en", "next": "/", "csrf": cl.csrf}) as r:
+        assert r.status == 303  # the user's own choice: English from now on
     async with cl.request("PATCH", f"/api/tickets/{CODE}", json={"summary": "Cây đổ chắn đường"}) as r:
         assert (await r.json())["error"] == "Not saved: fill in Ward / area, Address"
     assert store.get_ticket(served.db, CODE).summary is None  # nothing written
@@ -107,7 +108,8 @@ async def test_the_ticket_reads_as_sentences_in_the_readers_language(served):
     assert [e["text"] for e in t["events"]][:2] == ["Khách bấm 2 (Phản ánh sự cố) ở Menu chính",
                                                     "Tổng đài trả lời cuộc gọi từ số 0905111222"]
     assert "Tổng đài viên 101 nhận cuộc gọi từ hàng đợi Sự cố sau 6 giây chờ" in [e["text"] for e in t["events"]]
-    cl.http.cookie_jar.update_cookies({"tongdai_lang": "en"})
+    async with cl.request("POST", "/lang", data={"lang": "en", "next": "/", "csrf": cl.csrf}) as r:
+        assert r.status == 303  # the user's own choice: English from now on
     async with cl.request("GET", f"/api/tickets/{CODE}") as r:
         assert (await r.json())["ivr_path_text"] == "Main menu → 2 Report an incident → 4 Trees"
 

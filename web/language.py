@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,15 +28,18 @@ from config import Site
 from db.queries import accounts as stored_accounts
 from db.queries.accounts import UserView
 from db.queries import pause_reasons
-from db.types import Database
+from db.types import Database, DatabaseUnavailable
 from web.context import USER, console
 
+log = logging.getLogger("tongdai.web")
 HERE = Path(__file__).parent
 CATALOGS = HERE / "catalogs"
 LANGUAGES = ("vi", "en")
 DEFAULT = "vi"
 COOKIE = "tongdai_lang"
-_reasons: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}  # pause reason key -> name
+# pause reason key -> name, per language (the seeded defaults until the table has been read)
+_reasons: dict[str, dict[str, str]] = {lang: {key: (vi if lang == "vi" else en) for _, key, vi, en in
+                                              pause_reasons.DEFAULTS} for lang in LANGUAGES}
 
 
 @cache
@@ -80,8 +84,13 @@ def catalog(lang: str, site: Site) -> dict[str, str]:
 
 
 async def load_reasons(db: Database) -> None:
-    """Refresh the pause reasons' names (at start and after an admin changes them)."""
-    rows = await asyncio.to_thread(pause_reasons.reasons, db, False)
+    """Refresh the pause reasons' names (at start and after an admin changes them). Without the
+    database the names already known stay: the console starts anyway."""
+    try:
+        rows = await asyncio.to_thread(pause_reasons.reasons, db, False)
+    except DatabaseUnavailable as err:
+        log.warning("pause reasons' names not read (the defaults stay): %s", str(err).splitlines()[0])
+        return
     for lang in LANGUAGES:
         _reasons[lang] = {r.key: getattr(r, lang) for r in rows}
 

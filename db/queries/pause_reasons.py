@@ -11,6 +11,11 @@ from sqlalchemy.orm import Session
 from db.models import PauseReason
 
 
+# the rows migration 0006 seeds: what the console names until it has read the table
+DEFAULTS = (("1", "break", "Nghỉ giải lao", "Break"), ("2", "lunch", "Nghỉ trưa", "Lunch"),
+            ("3", "training", "Đào tạo", "Training"), ("4", "after-call work", "Xử lý sau cuộc gọi", "After-call work"))
+
+
 class PauseReasonError(ValueError):
     """A pause reason that cannot be saved as asked; the message says why, `code` names it for the
     console's translated messages."""
