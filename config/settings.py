@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.agency_settings import AgencySettings
+from config.notify_settings import NotifySettings
+
 ROOT = Path(__file__).resolve().parent.parent
 DAEMON_USER = "tongdai-asterisk"  # the host account Asterisk runs as (tongdai.daemon_user creates it)
 
@@ -183,6 +186,8 @@ class Site:
     areas: tuple[Label, ...] = ()  # wards / districts the desk offers (and routing uses)
     desk: DeskSettings = DeskSettings()
     wallboard: WallboardSettings = WallboardSettings()
+    agencies: AgencySettings = AgencySettings()  # config.agencies_file
+    notify: NotifySettings = NotifySettings()  # config.notify_file
 
     def queue_for(self, field: str) -> str:
         """The queue that takes reports of `field` (the operator's when none names it)."""

@@ -14,7 +14,9 @@ from typing import Any
 
 import holidays as holidays_lib
 
+from config.agencies_file import read_agencies
 from config.console_file import read_desk, read_labels, read_wallboard
+from config.notify_file import read_notify
 from config.reader import ConfigError, Table, between, matches
 from config.settings import (  # noqa: F401 (other modules take the types from here)
     ROOT, CallbackSettings, Emergency, Holidays, Paths, PbxSettings, Ports, Queue, ReportField, Seats,
@@ -184,6 +186,7 @@ def site_from_dict(path: Path, data: dict[str, Any]) -> Site:
     areas = read_labels(path, "areas", data.get("areas"), ())
     desk = read_desk(top, areas)
     wallboard = read_wallboard(top)
+    agencies = read_agencies(top, path.parent, fields, areas)
 
     e = top.table("emergency")
     number = matches(re.compile(r"^[0-9]{3,6}$"), "a short emergency number")
@@ -259,9 +262,10 @@ def site_from_dict(path: Path, data: dict[str, Any]) -> Site:
                       w.get("proxy", str, "127.0.0.1", lambda v: None if re.fullmatch(r"[0-9.:a-fA-F]+", v) else
                             "must be the TLS proxy's IP address"))
     w.done()
+    notify = read_notify(top)
     top.done()
     return Site(file=path, name=name, province=province, hotline=hotline, timezone=timezone, trunk=trunk,
                 agents=agents, supervisors=supervisors, hours=hours, holidays=hol, fields=fields, queues=queues,
                 emergency=emergency, ports=ports, paths=paths, pbx=pbx, ivr_file=ivr_file, menu_retries=retries,
                 retention_days=retention, callbacks=callbacks, security=security, web=web, areas=areas, desk=desk,
-                wallboard=wallboard)
+                wallboard=wallboard, agencies=agencies, notify=notify)

@@ -61,6 +61,8 @@ class Ticket(Base):
     address: Mapped[str | None] = mapped_column(String(255))
     area: Mapped[str | None] = mapped_column(String(32))
     outcome: Mapped[str | None] = mapped_column(String(32))  # the call's disposition, from the site's list
+    reply_by: Mapped[str | None] = mapped_column(String(16))  # callback | sms: how the citizen hears the answer
+    map_point: Mapped[str | None] = mapped_column(String(64))  # "lat,lon", optional
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     # filled from AMI queue events (app_queue)
@@ -191,6 +193,7 @@ class User(Base):
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str | None] = mapped_column(String(8))  # the console's language; None: Vietnamese
+    agency: Mapped[str | None] = mapped_column(String(32))  # role agency: the one agency they act for
 
 
 class PauseReason(Base):
