@@ -26,4 +26,5 @@ class NotifySettings:
     mail: MailSettings = MailSettings()
     sms: SmsSettings = SmsSettings()
     public_url: str = ""  # how agencies reach the console (links in mail and SMS); "" = http://bind:web
-    retry_minutes: int = 5
+    retry_minutes: int = 5  # the first retry of a failed send; each next one waits twice as long ...
+    retry_max_minutes: int = 60  # ... up to this

@@ -1,0 +1,147 @@
+"""Notifications in the books: the outbox of email and SMS, each a row retried until it is sent.
+
+A notification is `queued` until it is `sent`; it is `failed` only when the server refused it for
+good (a 5xx for that recipient, an HTTP 4xx for that number), and the row says why. Claiming is a
+lease, not a state: one conditional UPDATE moves `next_try_at` past the send's time, so of
+several senders exactly one takes a row, and a sender that dies mid-send leaves the row to be
+tried again when the lease ends (at worst sent twice, never lost).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from db.agency_models import Notification
+from db.clock import utcnow
+
+CHANNELS = ("email", "sms")
+STATES = ("queued", "sent", "failed")
+_ERROR_LEN = 255  # notifications.last_error
+
+
+class NotificationError(ValueError):
+    """A notification that cannot be queued as asked (unknown channel, empty recipient or body)."""
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: int
+    created_at: datetime
+    ticket_id: int | None
+    assignment_id: int | None
+    purpose: str
+    channel: str
+    recipient: str
+    subject: str | None
+    body: str
+    state: str
+    attempts: int
+    last_error: str | None
+    next_try_at: datetime
+    sent_at: datetime | None
+
+
+def _view(n: Notification) -> NotificationView:
+    return NotificationView(n.id, n.created_at, n.ticket_id, n.assignment_id, n.purpose, n.channel, n.recipient,
+                            n.subject, n.body, n.state, n.attempts, n.last_error, n.next_try_at, n.sent_at)
+
+
+def queue_notification(db: Engine, *, purpose: str, channel: str, recipient: str, subject: str | None, body: str,
+                       ticket_id: int | None = None, assignment_id: int | None = None,
+                       now: datetime | None = None) -> int:
+    """Put one email or SMS in the outbox, due at once; returns its id. The outbox sends it."""
+    if channel not in CHANNELS:
+        raise NotificationError(f"unknown channel {channel!r} (one of {', '.join(CHANNELS)})")
+    recipient = recipient.strip()
+    if not recipient:
+        raise NotificationError(f"a {channel} notification needs a recipient")
+    if channel == "email" and "@" not in recipient:
+        raise NotificationError(f"not an email address: {recipient!r}")
+    if not body.strip():
+        raise NotificationError("a notification needs a body")
+    at = now or utcnow()
+    with Session(db) as s, s.begin():
+        row = Notification(created_at=at, ticket_id=ticket_id, assignment_id=assignment_id, purpose=purpose,
+                           channel=channel, recipient=recipient, subject=subject, body=body, state="queued",
+                           attempts=0, next_try_at=at)
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def claim_due(db: Engine, now: datetime, lease: timedelta, channels: tuple[str, ...] = CHANNELS,
+              limit: int = 20) -> list[NotificationView]:
+    """Queued notifications due by `now` on these channels, oldest first, each taken for `lease`
+    (its next_try_at moved to now + lease by a conditional UPDATE only one claimer can win)."""
+    with Session(db) as s:
+        due = s.execute(select(Notification.id, Notification.next_try_at)
+                        .where(Notification.state == "queued", Notification.next_try_at <= now,
+                               Notification.channel.in_(channels))
+                        .order_by(Notification.next_try_at, Notification.id).limit(limit)).all()
+    taken: list[NotificationView] = []
+    for nid, was in due:
+        with Session(db) as s, s.begin():
+            done = s.execute(update(Notification)
+                             .where(Notification.id == nid, Notification.state == "queued",
+                                    Notification.next_try_at == was)
+                             .values(next_try_at=now + lease))
+            if int(getattr(done, "rowcount", 0)) == 1:
+                row = s.get(Notification, nid)
+                if row is not None:
+                    taken.append(_view(row))
+    return taken
+
+
+def _settle(db: Engine, notification_id: int, **values: Any) -> None:
+    with Session(db) as s, s.begin():
+        s.execute(update(Notification).where(Notification.id == notification_id, Notification.state == "queued")
+                  .values(**values))
+
+
+def mark_sent(db: Engine, notification_id: int, now: datetime) -> None:
+    _settle(db, notification_id, state="sent", sent_at=now, attempts=Notification.attempts + 1, last_error=None)
+
+
+def mark_retry(db: Engine, notification_id: int, error: str, next_try_at: datetime) -> None:
+    """A send that failed for now (server down, 4xx): still queued, one more attempt counted."""
+    _settle(db, notification_id, attempts=Notification.attempts + 1, last_error=error[:_ERROR_LEN],
+            next_try_at=next_try_at)
+
+
+def mark_waiting(db: Engine, notification_id: int, error: str, next_try_at: datetime) -> None:
+    """Not tried (its channel is not configured): still queued, no attempt counted."""
+    _settle(db, notification_id, last_error=error[:_ERROR_LEN], next_try_at=next_try_at)
+
+
+def mark_failed(db: Engine, notification_id: int, error: str, now: datetime) -> None:
+    """Refused for good by the server: it will not be tried again; `error` says why."""
+    _settle(db, notification_id, state="failed", attempts=Notification.attempts + 1,
+            last_error=error[:_ERROR_LEN], next_try_at=now)
+
+
+def _listing(db: Engine, *where: Any) -> list[NotificationView]:
+    with Session(db) as s:
+        return [_view(n) for n in s.scalars(select(Notification).where(*where)
+                                            .order_by(Notification.created_at, Notification.id))]
+
+
+def for_ticket(db: Engine, ticket_id: int) -> list[NotificationView]:
+    """Every notification about a ticket (its assignments' included), oldest first."""
+    return _listing(db, Notification.ticket_id == ticket_id)
+
+
+def for_assignment(db: Engine, assignment_id: int) -> list[NotificationView]:
+    return _listing(db, Notification.assignment_id == assignment_id)
+
+
+def view(db: Engine, notification_id: int) -> NotificationView | None:
+    return next(iter(_listing(db, Notification.id == notification_id)), None)
+
+
+def waiting(db: Engine) -> list[NotificationView]:
+    """Every notification not yet sent (queued), oldest first: what an outage holds back."""
+    return _listing(db, Notification.state == "queued")
