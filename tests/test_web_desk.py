@@ -118,7 +118,9 @@ def test_the_desk_keeps_unsaved_text_and_asks_for_the_outcome(real_pbx, workdir,
             desk.click("#save")
             desk.wait_for_selector(f"#flash.ok >> text={code2}")
             desk.click("#ready")
-            desk.wait_for_selector("#state[data-state='ready']")
+            desk.wait_for_selector("#state[data-state='ready'], #flash.error", timeout=30000)
+            shot(desk, "desk-05-ready-again")
+            assert desk.get_attribute("#state", "data-state") == "ready", desk.inner_text("#flash")
             assert store.get_ticket(db, code2).outcome == "answered"
             # the report stays open for the agency after its call (the site's status after a call)
             assert store.get_ticket(db, code1).status == "open"

@@ -15,9 +15,11 @@ from acd.service import Acd
 from agi_scripts.server import FastAgiServer
 from asterisk_conf import Layout
 from db import reconcile, store
+from db.queries import agencies as agency_books
 from db.writer import TicketBook
 from ivr import flows, hours
 from ivr.menu import load_menu
+from notify import Outbox
 from recordings.watcher import RecordingWatcher
 from config import Site
 from web.accounts import ensure_admin
@@ -52,6 +54,10 @@ class Engine:
             await asyncio.to_thread(store.migrate, self.db)
         except DatabaseUnavailable as e:  # calls go on; tickets wait in memory until the database is back
             log.error("database unavailable at start: %s", str(e).splitlines()[0])
+        try:  # the site file's agencies into the books (history kept); without the database, next start
+            await asyncio.to_thread(agency_books.sync, self.db, self.site.agencies)
+        except DatabaseUnavailable as e:
+            log.error("agencies not synced: %s", str(e).splitlines()[0])
         await self.tickets.start()
         await self.acd.start()
         await self.agi.start()
@@ -59,6 +65,7 @@ class Engine:
         await self.web.start()
         await asyncio.to_thread(self.security.start)
         self.tasks.append(asyncio.create_task(self.recordings.run(), name="recordings"))
+        self.tasks.append(asyncio.create_task(Outbox(self.site, self.db).run(), name="notify"))
         self.tasks.append(asyncio.create_task(self._reconcile(), name="reconcile"))
         if self.site.callbacks.auto:
             self.tasks.append(asyncio.create_task(self.autodial.run(), name="autodial"))
