@@ -14,7 +14,7 @@ run: host-deps venv
 	$(VENV)/bin/tongdai run
 
 test: host-deps test-deps venv pbx lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m tests.run_parallel $(PYTEST_ARGS)
 
 # ruff (pyflakes, pycodestyle, bugbear, pyupgrade) on everything; mypy --strict on the layers below the top
 lint: venv

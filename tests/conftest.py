@@ -49,7 +49,7 @@ def pytest_report_header(config):
 # Modules whose tests touch the database: each of their tests runs on SQLite and on PostgreSQL.
 BOTH_BACKENDS = {"test_store", "test_writer", "test_flows", "test_callbacks", "test_agents", "test_reports",
                  "test_stats", "test_web_roles", "test_web_security", "test_phones", "test_users_cli",
-                 "test_recordings", "test_postgres", "test_backup", "test_agencies_cli"}
+                 "test_recordings", "test_postgres", "test_backup", "test_agencies_cli", "test_forwarding"}
 _server: pgmod.PostgresServer | None = None
 RAN: dict[str, int] = {"sqlite": 0, "postgresql": 0}
 
@@ -66,6 +66,17 @@ def postgres_server() -> pgmod.PostgresServer:
 
 
 POSTGRES_ONLY = {"test_postgres_calls"}  # the real-PBX tests on PostgreSQL (the others use SQLite)
+
+
+OWN_PBX = {"test_postgres_calls"}  # modules that start their own Asterisk
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that runs on a real Asterisk `pbx`: `make test` runs them beside the others
+    (tests/run_parallel.py), since on two cores they mostly wait on the PBX's timers."""
+    for item in items:
+        if "real_pbx" in getattr(item, "fixturenames", ()) or item.module.__name__.rsplit(".", 1)[-1] in OWN_PBX:
+            item.add_marker(pytest.mark.pbx)
 
 
 def pytest_generate_tests(metafunc):
