@@ -1,0 +1,81 @@
+// The ticket page's forwarding section: the ticket's assignments (agency, notification, processing,
+// deadline in the site's time, overdue marked), the forward form with the suggested agencies ticked,
+// reroute after a rejection, and the supervisor's approve / return of an answer.
+"use strict";
+(() => {
+  const section = document.getElementById("forwarding");
+  if (!section) return;
+  const code = section.dataset.code, q = (sel) => section.querySelector(sel);
+  const url = (tail) => `/api/tickets/${encodeURIComponent(code)}/${tail}`;
+
+  function status(a) {
+    const out = [TD.label("fwd.processing", a.processing)];
+    if (a.overdue) out.push(TD.el("strong", {class: "error"}, " " + TD.t("fwd.overdue")));
+    if (a.late !== null && a.late !== undefined) out.push(" · " + TD.t(a.late ? "fwd.late" : "fwd.on_time"));
+    if (a.reason) out.push(TD.el("div", {class: "muted"}, TD.t("fwd.reason", {reason: a.reason})));
+    if (a.suggested_agency) out.push(TD.el("div", {class: "muted"}, TD.t("fwd.suggested_agency", {agency: a.suggested_agency})));
+    if (a.review === "returned" && a.review_comment) out.push(TD.el("div", {class: "muted"}, TD.t("fwd.returned_comment", {comment: a.review_comment})));
+    if (a.replaces) out.push(TD.el("div", {class: "muted"}, TD.t("fwd.replaces", {id: a.replaces})));
+    return TD.el("span", {}, ...out);
+  }
+
+  function actions(a, data, agencies) {
+    if (a.processing === "rejected" && data.can_forward) {
+      const others = agencies.filter((x) => x.key !== a.agency && x.fields.includes(data.field));
+      const pick = TD.el("select", {"aria-label": TD.t("fwd.reroute_to")},
+        ...others.map((x) => TD.el("option", {value: x.key}, x.name)));
+      if (a.suggested_agency && others.some((x) => x.key === a.suggested_agency)) pick.value = a.suggested_agency;
+      return TD.el("span", {}, pick, " ", TD.el("button", {type: "button", onclick: () => TD.run(async () => {
+        render(await TD.api("POST", `/api/assignments/${a.id}/reroute`, {agency: pick.value, note: ""}));
+        TD.flash(TD.t("fwd.rerouted"));
+      })}, TD.t("fwd.reroute")));
+    }
+    if (a.processing === "answered" && data.can_review) {
+      const comment = TD.el("input", {maxlength: "2000", placeholder: TD.t("fwd.comment"), "aria-label": TD.t("fwd.comment")});
+      const decide = (decision, done) => TD.run(async () => {
+        render(await TD.api("POST", `/api/assignments/${a.id}/review`, {decision, comment: comment.value}));
+        TD.flash(TD.t(done));
+      });
+      return TD.el("span", {}, comment, " ", TD.el("button", {type: "button", class: "go", onclick: () => decide("approve", "fwd.approved")}, TD.t("fwd.approve")),
+        " ", TD.el("button", {type: "button", onclick: () => decide("return", "fwd.returned")}, TD.t("fwd.return")));
+    }
+    return "";
+  }
+
+  let agencies = [];
+  function render(data) {
+    TD.rows(q("tbody"), data.assignments, (a) => [a.agency_name, TD.label("fwd.delivery", a.delivery), status(a),
+      TD.el("time", {datetime: a.deadline_at, class: a.overdue ? "error" : null}, TD.when(a.deadline_at)),
+      a.answer || "—", actions(a, data, agencies)], TD.t("fwd.none"));
+    q("form").hidden = !data.can_forward;
+  }
+
+  async function candidates(data) {
+    const suggested = data.can_forward ? (await TD.api("GET", url("suggest"))).agencies.map((a) => a.key) : [];
+    const holding = new Set(data.assignments.filter((a) => a.processing !== "closed").map((a) => a.agency));
+    const fit = agencies.filter((a) => data.field && a.fields.includes(data.field) && !holding.has(a.key) &&
+      (!a.areas.length || !data.area || a.areas.includes(data.area)));
+    fit.sort((a, b) => (suggested.indexOf(a.key) + 1 || 999) - (suggested.indexOf(b.key) + 1 || 999));
+    q(".fwd-choices").replaceChildren(...(fit.length ? fit.map((a) => TD.el("label", {},
+      TD.el("input", {type: "checkbox", value: a.key, ...(suggested[0] === a.key ? {checked: ""} : {})}), " " + a.name,
+      suggested.includes(a.key) ? TD.el("span", {class: "muted"}, " (" + TD.t("fwd.suggested") + ")") : ""))
+      : [TD.el("p", {class: "muted"}, TD.t("fwd.no_candidates"))]));
+  }
+
+  async function load() {
+    agencies = (await TD.api("GET", "/api/agencies")).agencies;
+    const data = await TD.api("GET", url("assignments"));
+    render(data);
+    if (data.can_forward) await candidates(data);
+  }
+
+  q("form").onsubmit = (ev) => { ev.preventDefault(); TD.run(async () => {
+    const keys = [...section.querySelectorAll(".fwd-choices input:checked")].map((i) => i.value);
+    const data = await TD.api("POST", url("forward"), {agencies: keys, note: q("textarea").value});
+    q("textarea").value = "";
+    render(data);
+    await candidates(data);
+    TD.flash(TD.t("fwd.sent"));
+  }); };
+  TD.run(load);
+})();
