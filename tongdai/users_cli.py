@@ -23,10 +23,12 @@ def cmd_users(site: Site, args) -> int:
     try:
         if args.action == "list":
             for u in accounts.users(db):
-                print(f"{u.username:<16} {u.role:<10} {u.extension or '-':<6} {u.name}")
+                print(f"{u.username:<16} {u.role:<10} {u.extension or u.agency or '-':<6} {u.name}")
         elif args.action == "add":
-            u = accounts.add_user(db, args.username, args.role, _password(args), args.extension, args.name)
-            print(f"user {u.username} ({u.role}{' ' + u.extension if u.extension else ''}) added")
+            u = accounts.add_user(db, args.username, args.role, _password(args), args.extension, args.name,
+                                  args.agency)
+            seat = u.extension or u.agency
+            print(f"user {u.username} ({u.role}{' ' + seat if seat else ''}) added")
         elif args.action == "passwd":
             accounts.set_password(db, args.username, _password(args))
             print(f"password of {args.username} changed; their open sessions ended")
@@ -43,6 +45,7 @@ def add_parser(sub) -> None:
     add.add_argument("username", help="login name")
     add.add_argument("--role", required=True, choices=accounts.ROLES)
     add.add_argument("--extension", help="agent number (agent, callback) or supervisor seat (supervisor)")
+    add.add_argument("--agency", help="the agency's key (role agency: the one agency this user acts for)")
     add.add_argument("--name", help="full name shown in the console")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     pw = a.add_parser("passwd", help="a new password (ends the user's open sessions)")

@@ -18,15 +18,18 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from config import Site
 from config.secrets import load_or_create
 from db.queries import accounts as stored
+from db.queries import agencies as stored_agencies
+from db.queries import agency_work
 from db.queries.accounts import AccountError, UserView
 from db.types import Database, DatabaseUnavailable
 from db.clock import utcnow
 
 log = logging.getLogger("tongdai.web")
 
-ROLES = ("agent", "supervisor", "callback", "leader", "admin")
+ROLES = ("agent", "supervisor", "callback", "leader", "admin", "agency")
 NEEDS_EXTENSION = ("agent", "supervisor", "callback")
 SESSION_HOURS = 12
+LINK_SESSION_HOURS = 2  # what a one-time link opens: one assignment, for this long
 MIN_PASSWORD = 10
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,31}")
 _hasher = PasswordHasher()
@@ -35,7 +38,8 @@ _DUMMY = _hasher.hash("tongdai-not-a-user")  # unknown users cost the same time 
 # AccountError and UserView are defined with the storage; they stay importable from here
 __all__ = ["AccountError", "UserView", "ROLES", "NEEDS_EXTENSION", "SESSION_HOURS", "MIN_PASSWORD", "USERNAME",
            "check_password", "check_role", "check_name", "add_user", "change_user", "every_account", "set_password",
-           "users", "count", "authenticate", "open_session", "session_user", "close_session", "ensure_admin"]
+           "users", "count", "authenticate", "open_session", "session_user", "close_session", "ensure_admin",
+           "valid_agency", "open_link_session", "LINK_SESSION_HOURS"]
 
 
 def check_password(password: str) -> None:
@@ -43,10 +47,15 @@ def check_password(password: str) -> None:
         raise AccountError(f"password: at least {MIN_PASSWORD} characters", "password_short", n=MIN_PASSWORD)
 
 
-def check_role(role: str, extension: str | None) -> None:
-    """The role exists, and a role that answers calls has its agent/supervisor number."""
+def check_role(role: str, extension: str | None, agency: str | None = None) -> None:
+    """The role exists, a role that answers calls has its agent/supervisor number, and an agency
+    user has its agency's key (and nobody else has one)."""
     if role not in ROLES:
         raise AccountError(f"role: one of {', '.join(ROLES)}", "role_unknown")
+    if role == "agency" and not agency:
+        raise AccountError("agency: an agency user needs the key of their agency", "agency_needed")
+    if role != "agency" and agency:
+        raise AccountError("agency: only an agency user has an agency", "agency_not_allowed")
     if extension is not None and not (extension.isdigit() and len(extension) <= 16):
         raise AccountError("extension: digits only", "extension_digits")
     if role in NEEDS_EXTENSION and not extension:
@@ -62,13 +71,21 @@ def check_name(name: str) -> str:
 
 
 def add_user(db: Database, username: str, role: str, password: str, extension: str | None = None,
-             name: str | None = None) -> UserView:
+             name: str | None = None, agency: str | None = None) -> UserView:
     if not USERNAME.fullmatch(username):
         raise AccountError("username: 2-32 of a-z 0-9 _ . - (starting with a letter or digit)", "username_format")
-    check_role(role, extension)
+    check_role(role, extension, agency)
+    if agency and not valid_agency(db, agency):
+        raise AccountError(f"agency: no active agency {agency!r}", "agency_unknown", agency=agency)
     check_password(password)
     return stored.create_user(db, username, check_name(name) if name else username, role, extension,
-                              _hasher.hash(password), utcnow())
+                              _hasher.hash(password), utcnow(), agency)
+
+
+def valid_agency(db: Database, key: str) -> bool:
+    """An agency of this key exists and is active (an agency user of another is refused)."""
+    found = stored_agencies.get(db, key)
+    return found is not None and found.active
 
 
 def change_user(db: Database, actor: str, username: str, *, name: str | None = None, role: str | None = None,
@@ -82,7 +99,7 @@ def change_user(db: Database, actor: str, username: str, *, name: str | None = N
         name = check_name(name)
     if role is not None or set_extension:
         current = stored.account(db, username).user
-        check_role(role or current.role, extension if set_extension else current.extension)
+        check_role(role or current.role, extension if set_extension else current.extension, current.agency)
     return stored.change_account(db, username, name=name, role=role, extension=extension,
                                  set_extension=set_extension, disabled=disabled)
 
@@ -131,13 +148,39 @@ def open_session(db: Database, user: UserView) -> tuple[str, str]:
     return token, csrf
 
 
+def _link_digest(token: str) -> str:
+    """A one-time link's session is stored under another hash than a link's token: the token in
+    an email can never be replayed as a session cookie."""
+    return hashlib.sha256(f"link-session:{token}".encode()).hexdigest()
+
+
 def session_user(db: Database, token: str) -> tuple[UserView, str] | None:
-    """The user and the session's CSRF token, if the session is live."""
-    return stored.session_user(db, _digest(token), utcnow())
+    """The user and the session's CSRF token, if the session is live: a login, or the short
+    session a one-time link opened (an agency user limited to one assignment, no account)."""
+    now = utcnow()
+    found = stored.session_user(db, _digest(token), now)
+    if found is not None:
+        return found
+    link = agency_work.link_session(db, _link_digest(token), now)
+    if link is None:
+        return None
+    name = link.contact_name or f"#{link.assignment_id}"
+    user = UserView(0, link.contact_username or f"link-{link.assignment_id}", name, "agency", None, None,
+                    link.agency, link.assignment_id)
+    # no CSRF column for it: derived from the secret cookie, which a forging page cannot read
+    return user, hashlib.sha256(f"link-csrf:{token}".encode()).hexdigest()[:32]
+
+
+def open_link_session(db: Database, use: agency_work.LinkUse) -> str:
+    """The cookie's token of the session a spent one-time link opens."""
+    token = secrets.token_urlsafe(32)
+    agency_work.open_link_session(db, use, _link_digest(token), utcnow(), LINK_SESSION_HOURS)
+    return token
 
 
 def close_session(db: Database, token: str) -> None:
     stored.drop_session(db, _digest(token))
+    agency_work.end_link_session(db, _link_digest(token), utcnow())
 
 
 def ensure_admin(site: Site, db: Database) -> None:

@@ -42,7 +42,7 @@ def console(request: web.Request) -> Console:
 
 
 HOME = {"agent": "/agent", "supervisor": "/wallboard", "callback": "/callbacks", "leader": "/reports",
-        "admin": "/wallboard"}
+        "admin": "/wallboard", "agency": "/agency"}
 
 # what the session middleware puts on each request
 USER = web.RequestKey("user", UserView)

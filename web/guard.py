@@ -23,7 +23,8 @@ from web.context import CSRF, TOKEN, USER, console
 
 log = logging.getLogger("tongdai.web")
 SESSION_COOKIE = "td_session"
-PUBLIC = ("/login", "/lang", "/i18n/", "/static/", "/healthz", "/api/openapi.json")
+PUBLIC = ("/login", "/lang", "/i18n/", "/static/", "/healthz", "/api/openapi.json",
+          "/a/")  # a one-time link (web/agency.py): it is its own proof
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 BODY = web.RequestKey("body", dict)  # the parsed body, read once
 

@@ -23,7 +23,10 @@ PAGES = [
     ("/tickets", "tickets", "Tickets", ("agent", "supervisor", "callback", "leader"), True),
     ("/reports", "reports", "Reports", ("supervisor", "leader"), True),
     ("/admin", "admin", "Administration", (), True),
+    ("/agency", "agency", "Agency", ("agency",), True),
 ]
+# an agency user is kept out of the tickets (they carry the caller's number and recordings):
+# its cases are on /agency, as the agency may see them
 TICKET_ROLES = ("agent", "supervisor", "callback", "leader")
 
 
@@ -54,7 +57,7 @@ def _page(name: str, title: str, roles: tuple[str, ...]):
     return handler
 
 
-@allow(*TICKET_ROLES)
+@allow(*TICKET_ROLES, "agency")
 async def home(request: web.Request) -> web.Response:
     return redirect(HOME[request[USER].role])
 

@@ -33,10 +33,12 @@ class UserView:
     role: str
     extension: str | None
     language: str | None = None  # the console's language they chose; None: the default (Vietnamese)
+    agency: str | None = None  # role agency: the key of the one agency they act for
+    assignment: int | None = None  # a one-time link's session: the one assignment it may open (no account)
 
     def as_dict(self) -> dict[str, str | None]:
         return {"username": self.username, "name": self.name, "role": self.role, "extension": self.extension,
-                "language": self.language}
+                "language": self.language, "agency": self.agency}
 
 
 @dataclass(frozen=True)
@@ -47,15 +49,15 @@ class Credentials:
 
 
 def _view(u: User) -> UserView:
-    return UserView(u.id, u.username, u.name, u.role, u.extension, u.language)
+    return UserView(u.id, u.username, u.name, u.role, u.extension, u.language, u.agency)
 
 
 def create_user(db: Engine, username: str, name: str, role: str, extension: str | None, password_hash: str,
-                created_at: datetime) -> UserView:
+                created_at: datetime, agency: str | None = None) -> UserView:
     """A new account; AccountError if the username is taken (the unique index decides, so two
     concurrent creations cannot both win)."""
     user = User(username=username, name=name, role=role, extension=extension, password_hash=password_hash,
-                created_at=created_at)
+                created_at=created_at, agency=agency)
     try:
         with Session(db) as s, s.begin():
             s.add(user)

@@ -12,14 +12,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from db.agency_models import AccessLink, Assignment
+from db.agency_models import AccessLink, AgencyContact, Assignment, Attachment
 from db.clock import utcnow
+from db.models import Ticket
+from db.operations import AddEvent, Written
 
 OPEN = ("in_progress", "extension_requested")  # processing states in which the agency still has to act
 
@@ -150,7 +153,198 @@ def use_link(db: Engine, token: str, now: datetime) -> LinkUse:
         return LinkUse(link.assignment_id, agency or "", link.contact_id)
 
 
+def open_link_session(db: Engine, use: LinkUse, session_hash: str, now: datetime, hours: float) -> None:
+    """The short session a spent link opens, kept as one more access_links row for the same
+    assignment: stored under the hash of the session cookie (hashed with another prefix than a
+    link's, so an emailed token never works as a cookie) and already `used`, so it is never a link."""
+    with Session(db) as s, s.begin():
+        s.add(AccessLink(token_hash=session_hash, assignment_id=use.assignment_id, contact_id=use.contact_id,
+                         created_at=now, expires_at=now + timedelta(hours=hours), used_at=now))
+
+
+@dataclass(frozen=True)
+class LinkSession:
+    assignment_id: int
+    agency: str
+    contact_id: int | None
+    contact_name: str | None
+    contact_username: str | None
+
+
+def link_session(db: Engine, session_hash: str, now: datetime) -> LinkSession | None:
+    """The live link session stored under this hash (see open_link_session), or None."""
+    with Session(db) as s:
+        row = s.execute(select(AccessLink, Assignment.agency)
+                        .join(Assignment, Assignment.id == AccessLink.assignment_id)
+                        .where(AccessLink.token_hash == session_hash, AccessLink.expires_at > now,
+                               AccessLink.used_at.is_not(None))).first()
+        if row is None:
+            return None
+        link, agency = row
+        contact = s.get(AgencyContact, link.contact_id) if link.contact_id else None
+        if contact is not None and (not contact.active or contact.agency != agency):
+            return None  # a contact removed (or moved) since: their sessions end
+        return LinkSession(link.assignment_id, agency, link.contact_id, contact.name if contact else None,
+                           contact.username if contact else None)
+
+
+def end_link_session(db: Engine, session_hash: str, now: datetime) -> None:
+    with Session(db) as s, s.begin():
+        s.execute(update(AccessLink).where(AccessLink.token_hash == session_hash, AccessLink.used_at.is_not(None))
+                  .values(expires_at=now))
+
+
 def link_assignment(db: Engine, token: str) -> int | None:
     """The assignment a link (used or not) was issued for, for the audit of a refused use."""
     with Session(db) as s:
         return s.scalar(select(AccessLink.assignment_id).where(AccessLink.token_hash == _digest(token)))
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+def _attachment(a: Attachment) -> AttachmentView:
+    return AttachmentView(a.id, a.filename, a.content_type, a.bytes, a.path, a.created_at, a.created_by)
+
+
+def _view(s: Session, a: Assignment, t: Ticket) -> AssignmentView:
+    files = tuple(_attachment(f) for f in s.scalars(
+        select(Attachment).where(Attachment.assignment_id == a.id).order_by(Attachment.id)))
+    return AssignmentView(a.id, t.code, a.agency, t.field, t.area, t.address, t.summary, a.note, a.created_at,
+                          a.delivery, a.processing, a.reason, a.suggested_agency, a.deadline_at, a.answer,
+                          a.answered_at, a.answered_by, a.review, a.review_comment, a.closed_at, files)
+
+
+def assignments(db: Engine, agency: str, closed_limit: int = 20) -> list[AssignmentView]:
+    """The agency's open assignments, oldest deadline first, then its `closed_limit` most recent
+    others (answered, rejected, closed)."""
+    with Session(db) as s:
+        q = select(Assignment, Ticket).join(Ticket, Ticket.id == Assignment.ticket_id).where(
+            Assignment.agency == agency)
+        open_rows = s.execute(q.where(Assignment.processing.in_(OPEN))
+                              .order_by(Assignment.deadline_at, Assignment.id)).all()
+        done = s.execute(q.where(Assignment.processing.not_in(OPEN))
+                         .order_by(Assignment.answered_at.desc(), Assignment.id.desc()).limit(closed_limit)).all()
+        return [_view(s, a, t) for a, t in [*open_rows, *done]]
+
+
+def _own(s: Session, agency: str, assignment_id: int) -> tuple[Assignment, Ticket]:
+    row = s.execute(select(Assignment, Ticket).join(Ticket, Ticket.id == Assignment.ticket_id)
+                    .where(Assignment.id == assignment_id)).first()
+    if row is None:
+        raise AgencyWorkError(f"no assignment {assignment_id}", "not_found")
+    if row[0].agency != agency:
+        raise AgencyWorkError(f"assignment {assignment_id} is not for agency {agency!r}", "other_agency")
+    return row[0], row[1]
+
+
+def assignment(db: Engine, agency: str, assignment_id: int) -> AssignmentView:
+    """One of the agency's assignments (not_found / other_agency otherwise)."""
+    with Session(db) as s:
+        return _view(s, *_own(s, agency, assignment_id))
+
+
+def attachment(db: Engine, agency: str, assignment_id: int, attachment_id: int) -> AttachmentView:
+    """A file of one of the agency's assignments: another agency never gets it."""
+    with Session(db) as s:
+        _own(s, agency, assignment_id)
+        f = s.get(Attachment, attachment_id)
+        if f is None or f.assignment_id != assignment_id:
+            raise AgencyWorkError(f"no attachment {attachment_id}", "not_found")
+        return _attachment(f)
+
+
+def stats(db: Engine, agency: str, now: datetime) -> dict[str, int]:
+    """The agency's counts: open, overdue (open past the deadline), answered on time / late
+    (answered, its answer time against the deadline), rejected."""
+    with Session(db) as s:
+        rows = s.execute(select(Assignment.processing, Assignment.deadline_at, Assignment.answered_at)
+                         .where(Assignment.agency == agency)).all()
+    out = {"open": 0, "overdue": 0, "answered_on_time": 0, "answered_late": 0, "rejected": 0}
+    for processing, deadline, answered in rows:
+        if processing in OPEN:
+            out["open"] += 1
+            out["overdue"] += now > deadline
+        elif answered is not None:
+            out["answered_late" if answered > deadline else "answered_on_time"] += 1
+        elif processing == "rejected":
+            out["rejected"] += 1
+    return out
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+def _open(a: Assignment, action: str) -> None:
+    if a.processing not in OPEN:
+        raise AgencyWorkError(f"assignment {a.id} is {a.processing}: cannot {action}", "wrong_state")
+
+
+def _event(s: Session, t: Ticket, now: datetime, kind: str, detail: dict[str, Any]) -> None:
+    AddEvent(t.code, now, kind, detail).apply(s, Written())
+
+
+def _text(value: str, what: str, limit: int = 4000) -> str:
+    value = value.strip()
+    if not value or len(value) > limit:
+        raise AgencyWorkError(f"{what}: 1-{limit} characters", "invalid")
+    return value
+
+
+def acknowledge(db: Engine, agency: str, assignment_id: int, actor: str, now: datetime) -> None:
+    """The agency has received the assignment (delivery -> acknowledged); again is harmless."""
+    with Session(db) as s, s.begin():
+        a, t = _own(s, agency, assignment_id)
+        _open(a, "acknowledge")
+        if a.delivery == "acknowledged":
+            return
+        a.delivery = "acknowledged"
+        _event(s, t, now, "agency_acknowledged", {"assignment": a.id, "agency": agency, "by": actor})
+
+
+def answer(db: Engine, agency: str, assignment_id: int, actor: str, text: str, files: Sequence[NewAttachment],
+           now: datetime) -> None:
+    """The agency's answer: processing -> answered, review -> pending (a 1022 supervisor reviews
+    it), with its attachments' rows. An answer also acknowledges receipt."""
+    text = _text(text, "answer")
+    with Session(db) as s, s.begin():
+        a, t = _own(s, agency, assignment_id)
+        _open(a, "answer")
+        a.processing, a.review, a.answer, a.answered_at, a.answered_by = "answered", "pending", text, now, actor
+        a.review_comment = None
+        a.delivery = "acknowledged"
+        for f in files:
+            s.add(Attachment(assignment_id=a.id, filename=f.filename, content_type=f.content_type, bytes=f.bytes,
+                             sha256=f.sha256, path=f.path, created_at=now, created_by=actor))
+        _event(s, t, now, "agency_answered", {"assignment": a.id, "agency": agency, "by": actor,
+                                              "late": now > a.deadline_at, "files": [f.filename for f in files]})
+
+
+def reject(db: Engine, agency: str, assignment_id: int, actor: str, reason: str, suggested_agency: str | None,
+           now: datetime) -> None:
+    """Not this agency's responsibility: processing -> rejected, with the reason and the agency it
+    suggests (1022 re-routes)."""
+    reason = _text(reason, "reason")
+    suggested = (suggested_agency or "").strip() or None
+    if suggested is not None and (len(suggested) > 32 or suggested == agency):
+        raise AgencyWorkError("suggested agency: another agency's key", "invalid")
+    with Session(db) as s, s.begin():
+        a, t = _own(s, agency, assignment_id)
+        _open(a, "reject")
+        a.processing, a.reason, a.suggested_agency, a.delivery = "rejected", reason, suggested, "acknowledged"
+        _event(s, t, now, "agency_rejected", {"assignment": a.id, "agency": agency, "by": actor, "reason": reason,
+                                              "suggested_agency": suggested})
+
+
+def request_extension(db: Engine, agency: str, assignment_id: int, actor: str, reason: str,
+                      until: datetime | None, now: datetime) -> None:
+    """More time asked, with a reason (and the date hoped for): processing -> extension_requested.
+    The deadline moves only if 1022 grants it."""
+    reason = _text(reason, "reason")
+    if until is not None and until <= now:
+        raise AgencyWorkError("until: a time in the future", "invalid")
+    with Session(db) as s, s.begin():
+        a, t = _own(s, agency, assignment_id)
+        _open(a, "ask for more time")
+        a.processing, a.reason, a.delivery = "extension_requested", reason, "acknowledged"
+        _event(s, t, now, "agency_more_time", {
+            "assignment": a.id, "agency": agency, "by": actor, "reason": reason,
+            "until": until.isoformat() + "Z" if until else None})
