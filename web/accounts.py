@@ -19,7 +19,7 @@ from config import Site
 from config.secrets import load_or_create
 from db.queries import accounts as stored
 from db.queries import agencies as stored_agencies
-from db.queries import agency_work
+from db.queries import agency_links
 from db.queries.accounts import AccountError, UserView
 from db.types import Database, DatabaseUnavailable
 from db.clock import utcnow
@@ -161,7 +161,7 @@ def session_user(db: Database, token: str) -> tuple[UserView, str] | None:
     found = stored.session_user(db, _digest(token), now)
     if found is not None:
         return found
-    link = agency_work.link_session(db, _link_digest(token), now)
+    link = agency_links.link_session(db, _link_digest(token), now)
     if link is None:
         return None
     name = link.contact_name or f"#{link.assignment_id}"
@@ -171,16 +171,16 @@ def session_user(db: Database, token: str) -> tuple[UserView, str] | None:
     return user, hashlib.sha256(f"link-csrf:{token}".encode()).hexdigest()[:32]
 
 
-def open_link_session(db: Database, use: agency_work.LinkUse) -> str:
+def open_link_session(db: Database, use: agency_links.LinkUse) -> str:
     """The cookie's token of the session a spent one-time link opens."""
     token = secrets.token_urlsafe(32)
-    agency_work.open_link_session(db, use, _link_digest(token), utcnow(), LINK_SESSION_HOURS)
+    agency_links.open_link_session(db, use, _link_digest(token), utcnow(), LINK_SESSION_HOURS)
     return token
 
 
 def close_session(db: Database, token: str) -> None:
     stored.drop_session(db, _digest(token))
-    agency_work.end_link_session(db, _link_digest(token), utcnow())
+    agency_links.end_link_session(db, _link_digest(token), utcnow())
 
 
 def ensure_admin(site: Site, db: Database) -> None:

@@ -22,6 +22,7 @@ from aiohttp import BodyPartReader, web
 
 from db import store
 from db.clock import utcnow
+from db.queries import agency_links as links
 from db.queries import agency_work as work
 from db.queries.accounts import UserView
 from web import accounts
@@ -69,6 +70,8 @@ def _scope(request: web.Request, user: UserView, assignment_id: int) -> None:
 
 
 async def _check_agency(request: web.Request, user: UserView) -> None:
+    if not user.agency and request[USER].role == "admin":
+        return  # an admin looking without ?agency=: nothing to show, not an error
     if not user.agency or not await asyncio.to_thread(accounts.valid_agency, console(request).db, user.agency):
         raise _say(request, 403, "no_agency")
 
@@ -272,9 +275,9 @@ async def one_time_link(request: web.Request) -> web.StreamResponse:
     unknown, a page says so. Every use is audited."""
     c, token = console(request), request.match_info["token"]
     try:
-        use = await asyncio.to_thread(work.use_link, c.db, token[:100], utcnow())
-    except work.AgencyWorkError as e:
-        aid = await asyncio.to_thread(work.link_assignment, c.db, token[:100])
+        use = await asyncio.to_thread(links.use_link, c.db, token[:100], utcnow())
+    except links.LinkError as e:
+        aid = await asyncio.to_thread(links.link_assignment, c.db, token[:100])
         await asyncio.to_thread(store.add_audit, c.db, "one-time link", "agency_link_refused",
                                 f"assignment:{aid}" if aid else None, None,
                                 {"why": e.code, "from": request.remote})
