@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 from acd.agents import STATES
 from acd.callbacks import OUTCOMES
 from db.clock import utcnow
+from config.agency_settings import AgencyData, Contact
+from db.agency_models import Assignment
 from db.models import CASE_STATUSES, TICKET_KINDS, TICKET_STATUSES, Callback, Ticket, TicketEvent
 from db.queries import agents as stored_agents
-from db.queries import pause_reasons
-from tests.harness.console import ServedConsole, add_ticket
+from db.queries import agencies, pause_reasons
+from tests.harness.console import PASSWORD, ServedConsole, add_ticket
 from tests.harness.tickets import seed_callback
 from tests.test_story import EVERY_KIND
+from web import accounts
 from web.accounts import ROLES
 from web.language import CATALOGS, LANGUAGES, catalog
 
@@ -29,15 +32,16 @@ BROWSER_ZONE = "America/New_York"
 PEOPLE_TYPED = [e["detail"]["text"] for e in EVERY_KIND if e["kind"] == "note"]
 SIZES = ((1366, 900), (390, 844))
 USERS = {  # role -> username (the harness's accounts, renamed by the admin; and the admin)
-    "agent": "lan", "supervisor": "hoa", "callback": "mai", "leader": "tuan", "admin": "quantri"}
+    "agent": "lan", "supervisor": "hoa", "callback": "mai", "leader": "tuan", "admin": "quantri", "agency": "cayxanh"}
 NAMES = {"lan": "Nguyễn Thị Lan", "minh": "Trần Văn Minh", "hoa": "Lê Thị Hoa", "tuan": "Phạm Minh Tuấn",
-         "mai": "Võ Thị Mai"}
-FORBIDDEN = {"agent": "/reports", "supervisor": "/admin", "callback": "/wallboard", "leader": "/agent"}
+         "mai": "Võ Thị Mai", "cayxanh": "Đặng Văn Xanh"}
+FORBIDDEN = {"agent": "/reports", "supervisor": "/admin", "callback": "/wallboard", "leader": "/agent",
+             "agency": "/tickets"}
 # what shows that a page's scripts have filled it (attached: some sit in a hidden tab)
 READY = {"/agent": "#my-tickets tbody tr", "/wallboard": "#agents tbody tr", "/wallboard/tv": "#tv-agents .tv-group",
          "/callbacks": "#callbacks tbody tr", "/tickets": "#results tbody tr", f"/tickets/{MAIN}": "#timeline tbody tr",
          "/reports": "body[data-report-shown]", "/admin": "#reasons tbody tr", "error": "#error-page",
-         "/login": "#login-form"}
+         "/login": "#login-form", "/agency": "#assignments tbody tr"}
 # tabs to open after the page is ready: (button, what shows it is filled)
 TABS = {"/callbacks": [("#tab-history", "#callbacks-done tbody tr")],
         "/admin": [('[data-tab="agents"]', "#agents tbody tr"), ('[data-tab="reasons"]', "#reasons tbody tr"),
@@ -81,10 +85,23 @@ def seed_tickets(s: ServedConsole) -> None:
                              queued_at=now, due_at=now, attempts=1, state="claimed", claimed_by="106",
                              outcome="busy", updated_at=now))
     seed_callback(s.site, "0912345678")
+    with Session(db) as session, session.begin():  # the agency's case: fallen trees, overdue
+        tid = session.scalar(select(Ticket.id).where(Ticket.code == "1022-261203-0104"))
+        session.add(Assignment(ticket_id=tid, agency="cay_xanh", created_at=utcnow() - timedelta(days=2),
+                               created_by="hoa", delivery="sent", deadline_at=utcnow() - timedelta(hours=3)))
+
+
+def seed_agency(s: ServedConsole) -> None:
+    """The trees agency and its contact's account (role agency)."""
+    agencies.add(s.db, AgencyData("cay_xanh", "Công ty Công viên Đà Nẵng", "utility", ("trees",), (),
+                                  (Contact("Đặng Văn Xanh", "cayxanh@example.vn", "0905000222", "cayxanh", True),)),
+                 "test")
+    accounts.add_user(s.db, "cayxanh", "agency", PASSWORD, agency="cay_xanh")
 
 
 async def seed_by_admin(s: ServedConsole) -> None:
     """Names, agents and a pause reason changed through the admin API, so the audit has rows."""
+    seed_agency(s)
     admin = await s.logged_in("quantri")
 
     async def call(method: str, path: str, data: dict) -> None:
