@@ -10,7 +10,8 @@ from config.reader import ConfigError, Table, between, matches
 from config.settings import ENTRY_FIELDS, DeskSettings, Label, WallboardSettings
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-CASE_STATUSES = ("open", "forwarded", "resolved", "closed")  # db.models.CASE_STATUSES (config sits below db)
+# = db.models.CASE_STATUSES (config sits below db)
+CASE_STATUSES = ("open", "forwarded", "answered", "resolved", "closed")
 KINDS = ("info", "report", "emergency", "operator", "after_hours")
 DEFAULT_OUTCOMES = (
     ("answered", "Đã giải đáp", "Answered"),

@@ -9,7 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 TICKET_KINDS = ("info", "report", "emergency", "operator", "after_hours")
 TICKET_STATUSES = ("in_call", "closed", "after_hours", "callback_pending", "unreachable")
 # what an agent or supervisor can set while working a ticket (the call flow never overwrites these)
-CASE_STATUSES = ("open", "forwarded", "resolved", "closed")
+CASE_STATUSES = ("open", "forwarded", "answered", "resolved", "closed")
 
 
 class Base(DeclarativeBase):

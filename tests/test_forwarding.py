@@ -218,3 +218,23 @@ async def test_an_approved_answer_goes_by_sms_when_the_citizen_asked(served):
     async with hoa.request("GET", "/api/agencies") as r:
         keys = [a["key"] for a in (await r.json())["agencies"]]
         assert "so_xay_dung" in keys and "ubnd_hai_chau" in keys
+
+
+async def test_an_assignment_is_sent_once_a_notification_went_out_failed_when_all_were_refused(served):
+    from db.queries import notifications
+    lan = await served.logged_in("lan")
+    got, body = await post(lan, f"/api/tickets/{CODE}/forward", {"agencies": ["ubnd_hai_chau"]})
+    [a] = body["assignments"]
+    with Session(served.db) as s:
+        ids = list(s.scalars(select(Notification.id).where(Notification.assignment_id == a["id"])))
+    assert len(ids) >= 2  # email and SMS to the contact points
+    for n in ids:
+        notifications.mark_failed(served.db, n, "550 no such mailbox", utcnow())
+    with Session(served.db) as s:
+        row = s.get(Assignment, a["id"])
+        assert (row.delivery, row.delivery_reason) == ("failed", "550 no such mailbox")
+    with Session(served.db) as s, s.begin():  # one queued again (the contact's address fixed), then sent
+        s.execute(update(Notification).where(Notification.id == ids[0]).values(state="queued"))
+    notifications.mark_sent(served.db, ids[0], utcnow())
+    with Session(served.db) as s:
+        assert s.get(Assignment, a["id"]).delivery == "sent"

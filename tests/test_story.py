@@ -130,3 +130,15 @@ def test_the_story_messages_exist_in_both_languages():
     en = json.loads((CATALOGS / "en" / "tickets.json").read_text(encoding="utf-8"))
     assert set(vi) == set(en)
     assert all(v.strip() for v in vi.values()) and all(v.strip() for v in en.values())
+
+
+def test_the_agency_steps_read_as_sentences(site):
+    forward = {"kind": "forward", "detail": {"agency": "ubnd_hai_chau", "by": "lan", "note": "Gấp",
+                                             "deadline_at": "2026-12-04T09:00:00Z"}}
+    assert story.describe(forward, site, "vi") == ("lan chuyển phiếu tới Ủy ban nhân dân quận Hải Châu, hạn xử lý "
+                                                   "04/12/2026 16:00 — ghi chú: “Gấp”")
+    assert story.describe(forward, site, "en").startswith("lan forwarded the ticket to Ủy ban nhân dân quận Hải Châu")
+    review = {"kind": "review", "detail": {"agency": "ubnd_hai_chau", "by": "hoa", "decision": "approve"}}
+    assert story.describe(review, site, "vi") == "hoa duyệt câu trả lời của Ủy ban nhân dân quận Hải Châu"
+    reply = {"kind": "reply", "detail": {"by": "callback", "callback": 3}}
+    assert story.describe(reply, site, "vi") == "Đã tạo việc gọi lại để báo câu trả lời cho người dân"

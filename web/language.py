@@ -79,6 +79,7 @@ def catalog(lang: str, site: Site) -> dict[str, str]:
     for prefix, labels in (("field", site.fields), ("area", site.areas), ("outcome", site.desk.outcomes)):
         out.update({f"{prefix}.{x.key}": getattr(x, lang) for x in labels})
     out.update({f"queue.{q.name}": getattr(q, lang) for q in site.queues})
+    out.update({f"agency.{a.key}": a.name for a in site.agencies.agencies})  # agencies' own (Vietnamese) names
     out.update({f"reason.{key}": name for key, name in _reasons[lang].items()})
     return out
 

@@ -90,11 +90,28 @@ def _sentence(tell: Teller, kind: str, d: dict[str, Any]) -> str:  # noqa: C901 
         return t("story.edit", by=d.get("by"), changes=", ".join(changes) or "—")
     if kind == "note":
         return t("story.note", by=d.get("by"), text=_quote(d.get("text")))
+    if kind in ("forward", "reroute", "review", "reply"):
+        return _agency_step(tell, kind, d)
     if kind == "outcome" and "outcome" in d:
         return t("story.outcome", by=by, outcome=label("outcome", d.get("outcome")))
     details = ", ".join(f"{str(k).replace('_', ' ')} {_quote(v, 60) if isinstance(v, str) else v}"
                         for k, v in d.items() if v not in (None, "", {}, []))
     return t("story.other", kind=kind.replace("_", " "), details=f": {details}" if details else "")
+
+
+def _agency_step(tell: Teller, kind: str, d: dict[str, Any]) -> str:
+    """The 1022 side of a case: forwarded to an agency, re-routed, its answer reviewed, the citizen told."""
+    t, agency = tell.t, tell.label("agency", d.get("agency"))
+    note = t("story.with_note", note=_quote(d.get("note"), 120)) if d.get("note") else ""
+    if kind in ("forward", "reroute"):
+        due = tell.when(str(d["deadline_at"])) if d.get("deadline_at") else "—"
+        return t(f"story.{kind}", by=d.get("by"), agency=agency, due=due) + note
+    if kind == "review":
+        comment = t("story.with_note", note=_quote(d.get("comment"), 120)) if d.get("comment") else ""
+        return t("story.review_approve" if d.get("decision") == "approve" else "story.review_return",
+                 by=d.get("by"), agency=agency) + comment
+    return t({"sms": "story.reply_sms", "callback": "story.reply_callback"}.get(str(d.get("by")),
+                                                                                "story.reply_none"))
 
 
 def _quote(value: Any, size: int = 160) -> str:

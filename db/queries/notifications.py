@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from db.agency_models import Notification
+from db.agency_models import Assignment, Notification
 from db.clock import utcnow
 
 CHANNELS = ("email", "sms")
@@ -100,6 +100,25 @@ def _settle(db: Engine, notification_id: int, **values: Any) -> None:
     with Session(db) as s, s.begin():
         s.execute(update(Notification).where(Notification.id == notification_id, Notification.state == "queued")
                   .values(**values))
+        if values.get("state") in ("sent", "failed"):
+            _deliver(s, notification_id)
+
+
+def _deliver(s: Session, notification_id: int) -> None:
+    """An assignment is `sent` once one of its notifications went out, `failed` when every one was
+    refused for good (with the last reason); acknowledged ones stay so."""
+    assignment_id = s.scalar(select(Notification.assignment_id).where(Notification.id == notification_id))
+    if assignment_id is None:
+        return
+    states = s.execute(select(Notification.state, Notification.last_error)
+                       .where(Notification.assignment_id == assignment_id)).all()
+    open_ = Assignment.delivery.in_(("queued", "failed"))
+    if any(state == "sent" for state, _ in states):
+        s.execute(update(Assignment).where(Assignment.id == assignment_id, open_)
+                  .values(delivery="sent", delivery_reason=None))
+    elif states and all(state == "failed" for state, _ in states):
+        s.execute(update(Assignment).where(Assignment.id == assignment_id, open_)
+                  .values(delivery="failed", delivery_reason=(states[-1][1] or "")[:255]))
 
 
 def mark_sent(db: Engine, notification_id: int, now: datetime) -> None:
