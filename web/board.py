@@ -5,7 +5,8 @@ Per queue: callers waiting, longest wait now, agents ready / talking / wrap-up /
 today's offered, answered, abandoned and service level (from the tickets, refreshed every
 5 s; the service level leaves out callers still waiting within its target), each figure with
 its level (normal / amber / red) from the site's `[wallboard]` thresholds. Per agent: name,
-state, reason, seconds in that state, queues, the ticket of the call.
+state, reason, seconds in that state, queues, the ticket of the call. And the agencies' cases
+past their deadline (`overdue`, red when any), refreshed every 10 s.
 """
 from __future__ import annotations
 
@@ -18,13 +19,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from acd import stats
+from db.clock import utcnow
 from db.queries import agents as stored_agents
+from db.queries import reminders as stored_reminders
 from db.types import DatabaseUnavailable
 from web.context import Console
 
 log = logging.getLogger(__name__)
 _today: dict[str, Any] = {"at": 0.0, "queues": {}}
 _names: dict[str, Any] = {"at": 0.0, "db": None, "names": {}}  # agent extension -> name, refreshed every 10 s
+_overdue: dict[str, Any] = {"at": 0.0, "db": None, "count": None}  # overdue assignments, refreshed every 10 s
 NAMES_FOR_S = 10
 
 
@@ -75,6 +79,18 @@ async def _agent_names(c: Console) -> None:
         _names.update(at=time.monotonic(), db=c.db, names={a.extension: a.name for a in rows})
 
 
+async def _overdue_count(c: Console) -> int | None:
+    """Open assignments past their deadline (a database that does not answer keeps the last count)."""
+    if time.monotonic() - _overdue["at"] > NAMES_FOR_S or _overdue["db"] is not c.db:
+        try:
+            count = await asyncio.to_thread(stored_reminders.overdue_count, c.db, utcnow())
+        except DatabaseUnavailable as err:
+            log.warning("wallboard keeps the overdue count it had: %s", str(err).splitlines()[0])
+            return _overdue["count"] if _overdue["db"] is c.db else None
+        _overdue.update(at=time.monotonic(), db=c.db, count=count)
+    return _overdue["count"]
+
+
 def agent_state(c: Console, agent: str) -> dict[str, Any]:
     seat = c.acd.board.seats.get(agent)
     now = time.time()
@@ -110,5 +126,8 @@ async def snapshot(c: Console) -> dict[str, Any]:
         row["levels"] = queue_levels(row, thresholds)
         queues.append(row)
     agents = [agent_state(c, s.member) for s in sorted(seats, key=lambda s: s.member)]
+    overdue = await _overdue_count(c)
     return {"queues": queues, "agents": agents, "service_level_s": stats.SERVICE_LEVEL_S,
-            "thresholds": asdict(thresholds), "ami": c.acd.synced.is_set()}
+            "thresholds": asdict(thresholds), "ami": c.acd.synced.is_set(),
+            # agencies' cases past their deadline: any one is red (someone must chase it)
+            "overdue": overdue, "overdue_level": "red" if overdue else "normal"}

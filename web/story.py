@@ -90,7 +90,7 @@ def _sentence(tell: Teller, kind: str, d: dict[str, Any]) -> str:  # noqa: C901 
         return t("story.edit", by=d.get("by"), changes=", ".join(changes) or "—")
     if kind == "note":
         return t("story.note", by=d.get("by"), text=_quote(d.get("text")))
-    if kind in ("forward", "reroute", "review", "reply"):
+    if kind in ("forward", "reroute", "review", "reply", "reminder", "overdue"):
         return _agency_step(tell, kind, d)
     if kind == "outcome" and "outcome" in d:
         return t("story.outcome", by=by, outcome=label("outcome", d.get("outcome")))
@@ -100,12 +100,15 @@ def _sentence(tell: Teller, kind: str, d: dict[str, Any]) -> str:  # noqa: C901 
 
 
 def _agency_step(tell: Teller, kind: str, d: dict[str, Any]) -> str:
-    """The 1022 side of a case: forwarded to an agency, re-routed, its answer reviewed, the citizen told."""
+    """The 1022 side of a case: forwarded to an agency, re-routed, reminded of its deadline or
+    escalated as overdue, its answer reviewed, the citizen told."""
     t, agency = tell.t, tell.label("agency", d.get("agency"))
     note = t("story.with_note", note=_quote(d.get("note"), 120)) if d.get("note") else ""
+    due = tell.when(str(d["deadline_at"])) if d.get("deadline_at") else "—"
     if kind in ("forward", "reroute"):
-        due = tell.when(str(d["deadline_at"])) if d.get("deadline_at") else "—"
         return t(f"story.{kind}", by=d.get("by"), agency=agency, due=due) + note
+    if kind in ("reminder", "overdue"):  # the engine's reminders at 50 % / 80 %, and the escalation at 100 %
+        return t(f"story.{kind}", agency=agency, step=d.get("step"), due=due, notified=d.get("notified", 0))
     if kind == "review":
         comment = t("story.with_note", note=_quote(d.get("comment"), 120)) if d.get("comment") else ""
         return t("story.review_approve" if d.get("decision") == "approve" else "story.review_return",

@@ -158,6 +158,21 @@ def _restatus(s: Session, ticket: Ticket, status_of: StatusOf) -> str:
     return ticket.status
 
 
+def notify_with_links(s: Session, ticket_id: int, assignment_id: int, purpose: str, recipients: Sequence[Recipient],
+                      texts: tuple[str, str, str], at: datetime, link_base: str, link_hours: float) -> None:
+    """Queue an email or SMS to each recipient, each with its own one-time link to the assignment
+    ("{link}" in the texts: (subject, email body, SMS body)), in the caller's transaction."""
+    subject, email, sms = texts
+    for r in recipients:
+        token = secrets.token_urlsafe(32)
+        s.add(AccessLink(token_hash=hashlib.sha256(token.encode()).hexdigest(), assignment_id=assignment_id,
+                         contact_id=r.contact_id, created_at=at, expires_at=at + timedelta(hours=link_hours)))
+        body = (email if r.channel == "email" else sms).replace("{link}", link_base + token)
+        s.add(Notification(created_at=at, ticket_id=ticket_id, assignment_id=assignment_id, purpose=purpose,
+                           channel=r.channel, recipient=r.address, subject=subject if r.channel == "email" else None,
+                           body=body, state="queued", attempts=0, next_try_at=at))
+
+
 def _add(s: Session, ticket: Ticket, f: Forward, t: Target, kind: str, extra: dict[str, Any]) -> int:
     """One assignment, its event, its contacts' links and notifications."""
     taken = s.scalar(select(Assignment.id).where(Assignment.ticket_id == ticket.id, Assignment.agency == t.agency,
@@ -170,14 +185,8 @@ def _add(s: Session, ticket: Ticket, f: Forward, t: Target, kind: str, extra: di
                    deadline_at=t.deadline_at, reminded=0, **extra)
     s.add(a)
     s.flush()
-    for r in t.recipients:
-        token = secrets.token_urlsafe(32)
-        s.add(AccessLink(token_hash=hashlib.sha256(token.encode()).hexdigest(), assignment_id=a.id,
-                         contact_id=r.contact_id, created_at=f.at, expires_at=f.at + timedelta(hours=f.link_hours)))
-        body = (t.email if r.channel == "email" else t.sms).replace("{link}", f.link_base + token)
-        s.add(Notification(created_at=f.at, ticket_id=ticket.id, assignment_id=a.id, purpose="assignment",
-                           channel=r.channel, recipient=r.address, subject=t.subject if r.channel == "email" else None,
-                           body=body, state="queued", attempts=0, next_try_at=f.at))
+    notify_with_links(s, ticket.id, a.id, "assignment", t.recipients, (t.subject, t.email, t.sms), f.at,
+                      f.link_base, f.link_hours)
     _event(s, ticket, f.at, kind, {"agency": t.agency, "assignment": a.id, "by": f.by, "note": f.note or None,
                                    "deadline_at": t.deadline_at.isoformat() + "Z",
                                    "notified": len(t.recipients), **extra})

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy import ColumnElement, Engine, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from db.agency_models import Assignment
 from db.models import CASE_STATUSES, TICKET_STATUSES, Call, Callback, Recording, Ticket
 from db.store import as_dict
 from db import operations as ops
 from db.clock import utcnow
+from db.queries.assignments import WITH_AGENCY
 
 __all__ = ["CASE_STATUSES", "TICKET_STATUSES", "TicketNotFound", "NotYourTicket", "NoSuchRecording",
            "PlayableRecording", "search", "load", "edit", "add_note", "playable_recording"]
@@ -63,7 +65,8 @@ def search(db: Engine, role: str, extension: str | None, *, code: str | None = N
            offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """The newest tickets this viewer may see, matching every filter given: part of the code, part
     of the caller's number, the field, status and area exactly, created in [created_from,
-    created_before); `limit` of them from `offset` on, and how many match in all."""
+    created_before); `limit` of them from `offset` on, and how many match in all. Each row says
+    whether the ticket is `overdue` (one of its open assignments is past its deadline now)."""
     conditions: list[ColumnElement[bool]] = []
     where = _visible(role, extension)
     if where is not None:
@@ -79,7 +82,10 @@ def search(db: Engine, role: str, extension: str | None, *, code: str | None = N
         conditions.append(Ticket.created_at >= created_from)
     if created_before is not None:
         conditions.append(Ticket.created_at < created_before)
-    stmt = select(Ticket, Call).outerjoin(Call, Ticket.call_id == Call.id).where(*conditions)
+    # overdue: an agency (or a reroute at 1022) still owes one of its assignments past the deadline
+    overdue = exists().where(Assignment.ticket_id == Ticket.id, Assignment.processing.in_(WITH_AGENCY),
+                             Assignment.deadline_at < utcnow())
+    stmt = select(Ticket, Call, overdue.label("overdue")).outerjoin(Call, Ticket.call_id == Call.id).where(*conditions)
     with Session(db) as s:
         rows = s.execute(stmt.order_by(Ticket.id.desc()).limit(limit).offset(offset)).all()
         total = s.scalar(select(func.count(Ticket.id)).select_from(Ticket)
@@ -87,7 +93,8 @@ def search(db: Engine, role: str, extension: str | None, *, code: str | None = N
     return [{"code": t.code, "created_at": _z(t.created_at), "caller_number": c.caller_number if c else None,
              "caller_name": t.caller_name, "kind": t.kind, "field": t.field, "status": t.status, "area": t.area,
              "address": t.address, "outcome": t.outcome, "queue": t.queue, "agent": t.agent,
-             "priority": t.priority, "summary": (t.summary or "")[:120]} for t, c in rows], total
+             "priority": t.priority, "summary": (t.summary or "")[:120], "overdue": bool(late)}
+            for t, c, late in rows], total
 
 
 def _may_see(s: Session, ticket_id: int, where: ColumnElement[bool] | None) -> bool:

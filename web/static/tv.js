@@ -82,11 +82,25 @@ function fit() {
   while (over() && scale > 0.45) { scale -= 0.05; area.style.setProperty("--agent-scale", scale.toFixed(2)); }
 }
 
+// The agencies' cases past their deadline, before the clock (red when any); hidden when unknown.
+function drawOverdue() {
+  let box = document.getElementById("tv-overdue");
+  if (!box) {
+    box = TD.el("span", {id: "tv-overdue", title: TD.t("wallboard.overdue_hint")});
+    document.getElementById("tv-clock").before(box);
+  }
+  box.hidden = board.overdue === null || board.overdue === undefined;
+  box.className = board.overdue_level === "red" ? "tv-warn level-red" : "level-normal";
+  box.dataset.level = board.overdue_level || "normal";
+  box.textContent = TD.t("wallboard.overdue", {n: board.overdue});
+}
+
 function draw() {
   document.getElementById("tv-clock").textContent = clockFormat.format(new Date());
   if (!board) return;
   const age = (Date.now() - received) / 1000;
   document.getElementById("ami-down").hidden = board.ami !== false;
+  drawOverdue();
   const queues = document.getElementById("tv-queues");
   queues.style.setProperty("--rows", Math.max(1, board.queues.length));
   queues.replaceChildren(...(board.queues.length ? board.queues.map((q) => queuePanel(q, age))

@@ -33,10 +33,22 @@ function stateText(a) {
   return TD.label("state", a.state) + (a.reason ? ` (${reasonLabel(a.reason)})` : "");
 }
 
+// The agencies' cases past their deadline, in the bar (red when any); hidden when unknown.
+function drawOverdue() {
+  let box = document.getElementById("overdue");
+  if (!box) {
+    box = TD.el("span", {id: "overdue", title: TD.t("wallboard.overdue_hint")});
+    document.querySelector(".bar").append(box);
+  }
+  box.hidden = board.overdue === null || board.overdue === undefined;
+  if (!box.hidden) box.replaceChildren(figure(TD.t("wallboard.overdue", {n: board.overdue}), board.overdue_level));
+}
+
 function draw() {
   if (!board) return;
   const age = (Date.now() - received) / 1000;
   document.getElementById("ami-down").hidden = board.ami !== false;
+  drawOverdue();
   document.getElementById("sl-heading").title = TD.t("wallboard.service_level_hint", {s: board.service_level_s});
   TD.rows(document.querySelector("#queues tbody"), board.queues, (q) => [TD.label("queue", q.queue),
     figure(String(q.waiting), q.levels.waiting),
