@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import BodyPartReader, web
 
+from agencies import forwarding as rules
 from db import store
 from db.clock import utcnow
 from db.queries import agency_links as links
@@ -219,6 +220,10 @@ def _store(folder: Path, aid: int, files: list[tuple[str, str, str, bytes]]) -> 
     return out
 
 
+def _ticket_status(pairs: list[tuple[str, str | None]]) -> str | None:
+    return rules.ticket_status([rules.AssignmentState(p, r) for p, r in pairs])
+
+
 @allow("agency")
 async def answer(request: web.Request) -> web.Response:
     user, aid = await _one(request)
@@ -235,7 +240,8 @@ async def answer(request: web.Request) -> web.Response:
     folder = c.site.paths.data / "attachments"
     stored = await asyncio.to_thread(_store, folder, aid, files)
     try:
-        await asyncio.to_thread(work.answer, c.db, user.agency or "", aid, user.username, text, stored, utcnow())
+        await asyncio.to_thread(work.answer, c.db, user.agency or "", aid, user.username, text, stored, utcnow(),
+                                _ticket_status)
     except BaseException as e:
         for f in stored:  # the answer refused (or failed): its files go too
             (folder / f.path).unlink(missing_ok=True)

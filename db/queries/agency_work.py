@@ -22,6 +22,7 @@ from db.models import Ticket
 from db.operations import AddEvent, Written
 # the one-time links live in agency_links; create_link and use_link stay importable from here
 from db.queries.agency_links import LinkError, LinkUse, create_link, use_link
+from db.queries.assignments import StatusOf
 
 __all__ = ["AgencyWorkError", "LinkError", "LinkUse", "create_link", "use_link", "AssignmentView", "AttachmentView",
            "NewAttachment", "assignments", "assignment", "attachment", "stats", "acknowledge", "answer", "reject",
@@ -205,7 +206,7 @@ def acknowledge(db: Engine, agency: str, assignment_id: int, actor: str, now: da
 
 
 def answer(db: Engine, agency: str, assignment_id: int, actor: str, text: str, files: Sequence[NewAttachment],
-           now: datetime) -> None:
+           now: datetime, status_of: StatusOf | None = None) -> None:
     """The agency's answer: processing -> answered, review -> pending (a 1022 supervisor reviews
     it), with its attachments' rows. An answer also acknowledges receipt."""
     text = _text(text, "answer")
@@ -220,6 +221,11 @@ def answer(db: Engine, agency: str, assignment_id: int, actor: str, text: str, f
                              sha256=f.sha256, path=f.path, created_at=now, created_by=actor))
         _event(s, t, now, "agency_answered", {"assignment": a.id, "agency": agency, "by": actor,
                                               "late": now > a.deadline_at, "files": [f.filename for f in files]})
+        if status_of is not None:  # the ticket's status follows its assignments: `answered` once all have answered
+            s.flush()
+            status = status_of([(p, r) for p, r in s.execute(select(Assignment.processing, Assignment.review)
+                                                             .where(Assignment.ticket_id == t.id))])
+            t.status = status or t.status
 
 
 def reject(db: Engine, agency: str, assignment_id: int, actor: str, reason: str, suggested_agency: str | None,
