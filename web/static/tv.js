@@ -87,6 +87,7 @@ function drawOverdue() {
   let box = document.getElementById("tv-overdue");
   if (!box) {
     box = TD.el("span", {id: "tv-overdue", title: TD.t("wallboard.overdue_hint")});
+    box.style.whiteSpace = "nowrap";  // the CSP allows styles set by script, not a style attribute
     document.getElementById("tv-clock").before(box);
   }
   box.hidden = board.overdue === null || board.overdue === undefined;
