@@ -142,3 +142,13 @@ def test_the_agency_steps_read_as_sentences(site):
     assert story.describe(review, site, "vi") == "hoa duyệt câu trả lời của Ủy ban nhân dân quận Hải Châu"
     reply = {"kind": "reply", "detail": {"by": "callback", "callback": 3}}
     assert story.describe(reply, site, "vi") == "Đã tạo việc gọi lại để báo câu trả lời cho người dân"
+
+
+def test_the_agencys_own_steps_read_as_sentences(site):
+    answered = {"kind": "agency_answered", "detail": {"agency": "so_xay_dung", "by": "soxd_hung", "late": True,
+                                                      "files": ["bien-ban.pdf"]}}
+    assert story.describe(answered, site, "vi") == ("Sở Xây dựng thành phố Đà Nẵng đã trả lời (soxd_hung), kèm tệp "
+                                                    "bien-ban.pdf — quá hạn")
+    rejected = {"kind": "agency_rejected", "detail": {"agency": "so_xay_dung", "by": "x", "reason": "Không thuộc",
+                                                      "suggested_agency": "ubnd_hai_chau"}}
+    assert story.describe(rejected, site, "en").endswith("suggests Ủy ban nhân dân quận Hải Châu")

@@ -8,6 +8,7 @@ import logging
 from db.types import DatabaseUnavailable
 
 from acd import phones
+from agencies.escalation import run_reminders
 from acd.autodial import AutoDialer
 from acd.pin_guard import PinGuard
 from acd.security import SecurityWatch
@@ -66,6 +67,7 @@ class Engine:
         await asyncio.to_thread(self.security.start)
         self.tasks.append(asyncio.create_task(self.recordings.run(), name="recordings"))
         self.tasks.append(asyncio.create_task(Outbox(self.site, self.db).run(), name="notify"))
+        self.tasks.append(asyncio.create_task(run_reminders(self.site, self.db), name="reminders"))
         self.tasks.append(asyncio.create_task(self._reconcile(), name="reconcile"))
         if self.site.callbacks.auto:
             self.tasks.append(asyncio.create_task(self.autodial.run(), name="autodial"))

@@ -90,6 +90,8 @@ def _sentence(tell: Teller, kind: str, d: dict[str, Any]) -> str:  # noqa: C901 
         return t("story.edit", by=d.get("by"), changes=", ".join(changes) or "—")
     if kind == "note":
         return t("story.note", by=d.get("by"), text=_quote(d.get("text")))
+    if kind.startswith("agency_"):
+        return _agency_action(tell, kind, d)
     if kind in ("forward", "reroute", "review", "reply", "reminder", "overdue"):
         return _agency_step(tell, kind, d)
     if kind == "outcome" and "outcome" in d:
@@ -115,6 +117,21 @@ def _agency_step(tell: Teller, kind: str, d: dict[str, Any]) -> str:
                  by=d.get("by"), agency=agency) + comment
     return t({"sms": "story.reply_sms", "callback": "story.reply_callback"}.get(str(d.get("by")),
                                                                                 "story.reply_none"))
+
+
+def _agency_action(tell: Teller, kind: str, d: dict[str, Any]) -> str:
+    """The agency's side: received, answered (with files, late or not), not ours, more time asked."""
+    t, agency, who = tell.t, tell.label("agency", d.get("agency")), d.get("by") or "—"
+    if kind == "agency_answered":
+        files = t("story.agency_files", files=", ".join(map(str, d["files"]))) if d.get("files") else ""
+        return t("story.agency_answered", agency=agency, by=who) + files + (t("story.late") if d.get("late") else "")
+    if kind == "agency_rejected":
+        suggested = tell.label("agency", d.get("suggested_agency")) if d.get("suggested_agency") else "—"
+        return t("story.agency_rejected", agency=agency, by=who, reason=_quote(d.get("reason"), 120),
+                 suggested=suggested)
+    if kind == "agency_more_time":
+        return t("story.agency_more_time", agency=agency, by=who, reason=_quote(d.get("reason"), 120))
+    return t("story.agency_acknowledged", agency=agency, by=who)
 
 
 def _quote(value: Any, size: int = 160) -> str:

@@ -15,7 +15,8 @@ async function search() {
   const r = await TD.api("GET", "/api/tickets?" + query());
   TD.rows(document.querySelector("#results tbody"), r.tickets, (t) => [TD.ticketLink(t.code), TD.when(t.created_at),
     t.caller_number || "—", TD.label("kind", t.kind), TD.label("field", t.field), TD.label("area", t.area),
-    TD.label("status", t.status), t.agent || "—", t.summary || "—"], TD.t("tickets.none"));
+    t.overdue ? TD.el("span", {}, TD.label("status", t.status), " ", TD.el("b", {class: "error overdue"}, TD.t("tickets.overdue")))
+      : TD.label("status", t.status), t.agent || "—", t.summary || "—"], TD.t("tickets.none"));
   const shown = r.tickets.length;
   document.getElementById("count").textContent = !r.total ? "" : (r.offset
     ? TD.t("tickets.range", {first: r.offset + 1, last: r.offset + shown, total: r.total})
