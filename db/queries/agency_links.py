@@ -31,18 +31,22 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def add_link(s: Session, assignment_id: int, contact_id: int | None, hours: float, now: datetime) -> str:
+    """A new one-time link to one assignment, valid `hours`, in the caller's transaction; returns the
+    token (only its hash is kept). The token goes into the notification as {console}/a/{token}."""
+    token = secrets.token_urlsafe(32)
+    s.add(AccessLink(token_hash=_digest(token), assignment_id=assignment_id, contact_id=contact_id,
+                     created_at=now, expires_at=now + timedelta(hours=hours)))
+    return token
+
+
 def create_link(db: Engine, assignment_id: int, contact_id: int | None, hours: float,
                 now: datetime | None = None) -> str:
-    """A new one-time link to one assignment, valid `hours`; returns the token (only its hash is
-    kept). The token goes into the notification as {console}/a/{token}."""
-    token = secrets.token_urlsafe(32)
-    now = now or utcnow()
+    """`add_link` in its own transaction, for an assignment that exists."""
     with Session(db) as s, s.begin():
         if s.get(Assignment, assignment_id) is None:
             raise LinkError(f"no assignment {assignment_id}", "not_found")
-        s.add(AccessLink(token_hash=_digest(token), assignment_id=assignment_id, contact_id=contact_id,
-                         created_at=now, expires_at=now + timedelta(hours=hours)))
-    return token
+        return add_link(s, assignment_id, contact_id, hours, now or utcnow())
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,18 @@ db.queries.agency_work reads it; the token itself only travels in the notificati
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.agency_models import AccessLink, Assignment, Notification
+from db.agency_models import Assignment, Notification
 from db.models import Call, Callback, Ticket, TicketEvent
+from db.queries.agency_links import add_link
 
 StatusOf = Callable[[list[tuple[str, str | None]]], str | None]
 WITH_AGENCY = ("in_progress", "extension_requested", "rejected")  # the agency (or a reroute) must act
@@ -164,9 +163,7 @@ def notify_with_links(s: Session, ticket_id: int, assignment_id: int, purpose: s
     ("{link}" in the texts: (subject, email body, SMS body)), in the caller's transaction."""
     subject, email, sms = texts
     for r in recipients:
-        token = secrets.token_urlsafe(32)
-        s.add(AccessLink(token_hash=hashlib.sha256(token.encode()).hexdigest(), assignment_id=assignment_id,
-                         contact_id=r.contact_id, created_at=at, expires_at=at + timedelta(hours=link_hours)))
+        token = add_link(s, assignment_id, r.contact_id, link_hours, at)
         body = (email if r.channel == "email" else sms).replace("{link}", link_base + token)
         s.add(Notification(created_at=at, ticket_id=ticket_id, assignment_id=assignment_id, purpose=purpose,
                            channel=r.channel, recipient=r.address, subject=subject if r.channel == "email" else None,
