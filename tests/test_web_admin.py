@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from contextlib import contextmanager
 
 import pytest
@@ -13,7 +12,7 @@ from acd.desk import pause_reason_keys
 from db.queries import agents as agent_books
 from db.queries import audit
 from tests.harness.browser import browser, login, page, shot
-from tests.harness.console import PASSWORD, ServedConsole
+from tests.harness.console import PASSWORD, ServedConsole, ThreadedConsole
 from tests.test_phones import desk  # noqa: F401  (the phones' fixture: *13N against the reason rows)
 from web import accounts
 from web.admin import ADMIN_ACTIONS
@@ -228,25 +227,12 @@ async def test_phone_pause_codes_follow_the_reason_rows(desk):  # noqa: F811
 
 @contextmanager
 def served_in_a_thread(tmp_path):
-    """The console on its own event loop in a thread (Playwright's sync API runs in this one)."""
-    loop, ready, box = asyncio.new_event_loop(), threading.Event(), {}
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        box["served"] = ServedConsole(tmp_path)
-        loop.run_until_complete(box["served"].__aenter__())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(60), "the console did not start"
+    """The console served from a thread (Playwright's sync API runs in this one)."""
+    bg = ThreadedConsole(tmp_path)
     try:
-        yield box["served"]
+        yield bg.served
     finally:
-        asyncio.run_coroutine_threadsafe(box["served"].__aexit__(None, None, None), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+        bg.close()
 
 
 def test_admin_adds_and_disables_a_user_in_the_browser(tmp_path):

@@ -7,9 +7,7 @@ wider than the window at 1366×900 and 390×844; it takes a full-page screenshot
 the site's, not the browser's. The choice stays with the user."""
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,36 +19,24 @@ from tests.harness.browser import browser, login, page, page_texts, settle, shot
 from tests.harness.page_walk import (
     BROWSER_ZONE, FORBIDDEN, MAIN, NAMES, PEOPLE_TYPED, READY, SIZES, TABS, USERS, catalog_keys, english_suspects,
     phrases, raw_codes, seed_by_admin, seed_seats, seed_tickets)
-from tests.harness.console import PASSWORD, ServedConsole
+from tests.harness.console import PASSWORD, ServedConsole, ThreadedConsole
 from web import accounts
 from web.accounts import ROLES
-from web.language import load_reasons
 from web.pages import PAGES, TICKET_ROLES
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """The console app on its own event loop in a thread (Playwright's sync API wants this thread's)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
-    async def up() -> ServedConsole:
-        s = await ServedConsole(tmp_path_factory.mktemp("i18n")).__aenter__()
-        accounts.add_user(s.db, "quantri", "admin", PASSWORD, name="Quản Trị Viên")
-        await seed_by_admin(s)
-        await load_reasons(s.db)  # as the engine's console does at start
-        return s
-
-    s = asyncio.run_coroutine_threadsafe(up(), loop).result(60)
+    """The console served from a thread (Playwright's sync API wants this one), seeded for every page."""
+    bg = ThreadedConsole(tmp_path_factory.mktemp("i18n"))
+    s = bg.served
+    accounts.add_user(s.db, "quantri", "admin", PASSWORD, name="Quản Trị Viên")
+    bg.run(seed_by_admin(s))
     seed_tickets(s)
     seed_seats(s)
     try:
         yield s
     finally:
-        asyncio.run_coroutine_threadsafe(s.__aexit__(None, None, None), loop).result(60)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+        bg.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,7 @@ the field of their request, the quick ranges work, abbreviations are explained, 
 translated, the zip holds the same count, and at 390 px nothing overflows the page."""
 from __future__ import annotations
 
-import asyncio
 import io
-import threading
 import zipfile
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,32 +17,19 @@ from acd.reports import quick_range
 from db.clock import utcnow
 from db.models import Agent, AgentState, Call, Callback, Ticket
 from tests.harness.browser import browser, login, page, shot
-from tests.harness.console import PASSWORD, ServedConsole
-from web.language import load_reasons
+from tests.harness.console import PASSWORD, ThreadedConsole
 
 ENVIRONMENT_ROW = '#tickets tr[data-group="fields"][data-code="environment"]'
 
 
 @pytest.fixture
 def served(tmp_path):
-    """The console app on its own event loop in a thread (Playwright's sync API wants this thread's)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
-    async def up() -> ServedConsole:
-        s = await ServedConsole(tmp_path).__aenter__()
-        await load_reasons(s.db)  # as the engine's console does at start
-        return s
-
-    s = asyncio.run_coroutine_threadsafe(up(), loop).result(60)
+    """The console served from a thread (Playwright's sync API wants this one)."""
+    bg = ThreadedConsole(tmp_path)
     try:
-        yield s
+        yield bg.served
     finally:
-        asyncio.run_coroutine_threadsafe(s.__aexit__(None, None, None), loop).result(60)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+        bg.close()
 
 
 def seed(db) -> None:

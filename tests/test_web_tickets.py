@@ -3,8 +3,6 @@ entry with the site's required fields, empty saves, the list's paging and area f
 told as sentences, callbacks with their history; then the ticket page in Debian's Chromium."""
 from __future__ import annotations
 
-import asyncio
-import threading
 from datetime import datetime
 
 import pytest
@@ -14,7 +12,7 @@ from sqlalchemy.orm import Session
 from db import store
 from db.models import Ticket, TicketEvent
 from tests.harness.browser import browser, login, page, shot
-from tests.harness.console import PASSWORD, ServedConsole, add_ticket
+from tests.harness.console import PASSWORD, ServedConsole, add_ticket, ThreadedConsole
 from web import accounts
 from web.tickets import decide
 
@@ -162,31 +160,9 @@ async def test_callbacks_show_the_ticket_and_a_history_and_speak_vietnamese(serv
     assert done["updated_at"].endswith("Z")
 
 
-class Background:
-    """The console served from its own event loop in a thread, so the sync browser can drive it."""
-
-    def __init__(self, tmp_path):
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.served = self.run(self._start(tmp_path))
-
-    def run(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
-
-    @staticmethod
-    async def _start(tmp_path) -> ServedConsole:
-        return await ServedConsole(tmp_path).__aenter__()
-
-    def close(self) -> None:
-        self.run(self.served.__aexit__(None, None, None))
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
 
 def test_the_ticket_page_tells_the_timeline_and_guides_the_save(tmp_path):
-    bg = Background(tmp_path)
+    bg = ThreadedConsole(tmp_path)
     served = bg.served
     try:
         add_ticket(served.db, served.site.paths.recordings, CODE, "101")

@@ -82,6 +82,10 @@ def make_app(c: Console) -> web.Application:
     app = web.Application(middlewares=[headers, pages.friendly_errors, database, session],
                           client_max_size=256 * 1024)
     app[CONSOLE] = c
+
+    async def names(_app: web.Application) -> None:  # the pause reasons' names for the catalogs
+        await language.load_reasons(c.db)
+    app.on_startup.append(names)
     c.limiter = RateLimiter()
     c.hub = live.Hub(c)
     for module in (login, language, pages, tickets, forwarding, agency, desk, wallboard, callbacks, reports, admin,
@@ -103,7 +107,6 @@ class WebConsole:
         self.runner = web.AppRunner(self.app, access_log=None)
 
     async def start(self) -> None:
-        await language.load_reasons(self.console.db)
         await self.runner.setup()
         site = self.console.site
         await web.TCPSite(self.runner, site.ports.bind, site.ports.web).start()

@@ -1,6 +1,9 @@
 """The console in tests: an HTTP client that logs in like a browser (cookie + CSRF), and seeded data."""
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import re
 import socket
 from datetime import timedelta
@@ -118,3 +121,23 @@ class ServedConsole:
         await self.console.hub.close()
         await self.runner.cleanup()
         self.db.dispose()
+
+
+class ThreadedConsole:
+    """A ServedConsole on its own event loop in a thread, so Playwright's sync API (which wants this
+    thread) can drive it; `run(coro)` runs a coroutine on the console's loop."""
+
+    def __init__(self, tmp_path: Path, **site_changes: dict):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.served: ServedConsole = self.run(ServedConsole(tmp_path, **site_changes).__aenter__())
+
+    def run(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
+
+    def close(self) -> None:
+        self.run(self.served.__aexit__(None, None, None))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
