@@ -188,3 +188,12 @@ async def test_every_api_route_checks_a_role_and_is_documented(console):
             assert hasattr(route.handler, "roles"), path
         if path.startswith("/api/"):
             assert route.method.lower() in spec["paths"].get(path, {}), f"{route.method} {path} not in openapi.json"
+
+
+async def test_a_bad_day_is_refused_with_a_code_the_page_says_in_words(console):
+    _, _, served, _ = console
+    cl = await served.logged_in("tuan")
+    for path in ("/api/reports?from=2026-31-31&to=2026-12-31", "/api/tickets?from=31/31/2026"):
+        async with cl.request("GET", path) as r:
+            assert r.status == 400 and (await r.json())["code"] == "bad_date", path
+    assert "err.bad_date" in catalog("vi", served.site) and "err.bad_date" in catalog("en", served.site)

@@ -28,7 +28,7 @@ def _dates(request: web.Request, tz: str) -> tuple[date, date]:
         last = date.fromisoformat(request.query.get("to") or today.isoformat())
         first = date.fromisoformat(request.query.get("from") or (last - timedelta(days=6)).isoformat())
     except ValueError:
-        raise fail(400, "from, to: dates YYYY-MM-DD") from None
+        raise fail(400, "from, to: dates YYYY-MM-DD", code="bad_date") from None
     return first, last
 
 

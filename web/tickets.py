@@ -37,7 +37,7 @@ def _day(value: str, name: str) -> date:
     try:
         return parse_day(value)  # dd/mm/yyyy as people type it, or yyyy-mm-dd
     except ValueError:
-        raise fail(400, f"{name}: a date dd/mm/yyyy (or YYYY-MM-DD)") from None
+        raise fail(400, f"{name}: a date dd/mm/yyyy (or YYYY-MM-DD)", code="bad_date") from None
 
 
 def _count(q: dict[str, Any], name: str, default: str, low: int, high: int) -> int:
