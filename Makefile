@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 export TONGDAI_SITE ?= sites/demo.toml
 HOST_TOOLS := sipp:sip-tester sox:sox espeak-ng:espeak-ng debootstrap:debootstrap unshare:util-linux
-TEST_TOOLS := chromium:chromium nft:nftables pg_ctlcluster:postgresql setpriv:util-linux bearerbox:kannel
+TEST_TOOLS := chromium:chromium nft:nftables pg_ctlcluster:postgresql setpriv:util-linux bearerbox:kannel pdftotext:poppler-utils
 
 .PHONY: run test lint venv host-deps test-deps need pbx bench clean
 

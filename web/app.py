@@ -8,8 +8,8 @@ from aiohttp import web
 
 from agi_scripts.protocol import ROUND_TRIPS
 from db.models import CASE_STATUSES, TICKET_KINDS, TICKET_STATUSES
-from web import (accounts, admin, agency, callbacks, desk, forwarding, language, live, login, pages, reports, tickets,
-                 wallboard)
+from web import (accounts, admin, agency, callbacks, desk, exports, forwarding, language, live, login, pages, reports,
+                 tickets, wallboard)
 from web.context import CONSOLE, Console
 from web.guard import RateLimiter, allow, body, database, fail, headers, session
 
@@ -88,8 +88,8 @@ def make_app(c: Console) -> web.Application:
     app.on_startup.append(names)
     c.limiter = RateLimiter()
     c.hub = live.Hub(c)
-    for module in (login, language, pages, tickets, forwarding, agency, desk, wallboard, callbacks, reports, admin,
-                   live):
+    for module in (login, language, pages, tickets, forwarding, agency, exports, desk, wallboard, callbacks, reports,
+                   admin, live):
         app.add_routes(module.routes())
     app.add_routes([web.get("/api/site", site_info), web.get("/api/users", list_users),
                     web.post("/api/users", add_user), web.get("/api/openapi.json", openapi),
