@@ -1,4 +1,5 @@
-// Ticket search: filters, "Showing 100 of N", newer / older pages.
+// Ticket search: filters, "Showing 100 of N", newer / older pages; for supervisors and leaders, the
+// export of a period (XLSX / CSV) written by the server in the background, its progress polled.
 "use strict";
 const PAGE = 100;
 let offset = 0;
@@ -26,6 +27,49 @@ async function search() {
   document.body.dataset.loaded = String(Date.now());
 }
 
+// ---- the export of a period: start it, poll its progress, then offer the file ----
+const POLL_MS = 700;
+
+function exportShown(job) {
+  const bar = document.getElementById("x-progress"), status = document.getElementById("x-status");
+  const file = document.getElementById("x-file");
+  document.getElementById("x-box").hidden = false;
+  bar.max = Math.max(job.total, 1);
+  bar.value = job.state === "done" ? bar.max : job.done;
+  status.className = job.state === "failed" ? "error" : "";
+  status.textContent = job.state === "done" ? TD.t("export.done", {total: job.total})
+    : job.state === "failed" ? TD.t("export.failed")
+      : job.total ? TD.t("export.running", {done: job.done, total: job.total}) : TD.t("export.starting");
+  file.hidden = job.state !== "done";
+  if (job.state === "done") {
+    file.href = job.file;
+    file.download = job.filename;
+    file.textContent = TD.t("export.download", {filename: job.filename});
+  }
+  document.getElementById("x-go").disabled = job.state === "running";
+}
+
+async function exportPeriod(ev) {
+  ev.preventDefault();
+  const form = new FormData(document.getElementById("export-form")), status = document.getElementById("x-status");
+  let job;
+  try {
+    job = await TD.api("POST", "/api/exports", {from: form.get("from"), to: form.get("to"), format: form.get("format")});
+  } catch (e) {
+    document.getElementById("x-box").hidden = false;
+    document.getElementById("x-file").hidden = true;
+    status.className = "error";
+    status.textContent = TD.explain(e);
+    return;
+  }
+  exportShown(job);
+  while (job.state === "running") {
+    await new Promise((done) => setTimeout(done, POLL_MS));
+    job = await TD.api("GET", "/api/exports/" + encodeURIComponent(job.id));
+    exportShown(job);
+  }
+}
+
 (async () => {
   const site = await TD.site();
   const any = TD.t("tickets.any");
@@ -35,5 +79,7 @@ async function search() {
   document.getElementById("search").onsubmit = (ev) => { ev.preventDefault(); offset = 0; TD.run(search); };
   document.getElementById("prev").onclick = () => { offset = Math.max(0, offset - PAGE); TD.run(search); };
   document.getElementById("next").onclick = () => { offset += PAGE; TD.run(search); };
+  const exporting = document.getElementById("export-form");
+  if (exporting) exporting.onsubmit = (ev) => TD.run(() => exportPeriod(ev));
   TD.run(search);
 })();
