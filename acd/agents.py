@@ -26,6 +26,7 @@ class Member:
     unanswered: int = 0
     wrapup_until: float | None = None
     pause_after_call: str | None = None
+    version: int = 0  # which move of the board this state is: a page keeps the newest it was told
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class AgentBoard:
     def __init__(self, wrapup: dict[str, int], autopause_after: int = 2):
         self.wrapup, self.autopause_after = wrapup, autopause_after
         self.seats: dict[str, Member] = {}
+        self.moves = 0
 
     def seat(self, member: str) -> Member:
         return self.seats.setdefault(member, Member(member))
@@ -54,6 +56,9 @@ class AgentBoard:
         if seat.state == state and seat.reason == reason:
             return []
         seat.state, seat.reason, seat.since = state, reason, now
+        # increasing across engine restarts too (a page open through a restart keeps comparing)
+        self.moves = max(self.moves + 1, int(now * 1_000_000))
+        seat.version = self.moves
         if state != "wrapup":
             seat.wrapup_until = None
         return [Change(seat.member, state, reason, now)]

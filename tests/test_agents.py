@@ -76,3 +76,18 @@ def test_resync_logs_out_seats_asterisk_does_not_know():
     changes = board.resync([], 5)
     assert [(c.member, c.state) for c in changes] == [("PJSIP/agent105", "logged_out")]
     assert board.picture() == {}
+
+
+def test_every_move_is_newer_than_the_last_even_in_the_same_instant_and_after_a_restart():
+    """The desk keeps the newest state it was told: a click's answer may arrive after a push."""
+    board = AgentBoard({})
+    board.apply(ev("QueueMemberAdded"), 100.0)
+    seat = board.seats["PJSIP/agent101"]
+    seen = [seat.version]
+    for paused in ("1", "0", "1"):
+        board.apply(ev("QueueMemberPause", Paused=paused), 100.0)  # the same instant
+        seen.append(seat.version)
+    assert seen == sorted(set(seen))
+    restarted = AgentBoard({})  # a new engine, later: its versions continue above the old ones
+    restarted.apply(ev("QueueMemberAdded"), 101.0)
+    assert restarted.seats["PJSIP/agent101"].version > seen[-1]

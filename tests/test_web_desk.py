@@ -93,6 +93,7 @@ def test_the_desk_keeps_unsaved_text_and_asks_for_the_outcome(real_pbx, workdir,
             ami.wait_event("AgentComplete", MemberName="105", timeout=60)
             desk.wait_for_selector("#state[data-state='ready']", timeout=30000)  # free again after wrap-up
             second = _citizen(workdir, "0911000002", 8000)
+            before_second = ami.mark()  # the waits below are for call 2's frames, not call 1's
             threading.Thread(target=lambda: calls.append(sipp.call(site.ports.sip, second, timeout=120))).start()
             desk.wait_for_selector("#stack:not([hidden])", timeout=40000)
             assert desk.input_value("#t-summary") == "Vỡ ống nước"
@@ -103,8 +104,8 @@ def test_the_desk_keeps_unsaved_text_and_asks_for_the_outcome(real_pbx, workdir,
             desk.wait_for_function(f"document.getElementById('pop-code').textContent !== '{code1}'")
             code2 = desk.inner_text("#pop-code")
             # 5. the call ends without an outcome: the agent is held in after-call work, Ready is refused
-            ami.wait_event("AgentComplete", MemberName="105", timeout=60)
-            ami.wait_event("QueueMemberPause", MemberName="105", Paused="1", timeout=20)
+            ami.wait_event("AgentComplete", MemberName="105", timeout=60, after=before_second)
+            ami.wait_event("QueueMemberPause", MemberName="105", Paused="1", timeout=20, after=before_second)
             desk.wait_for_selector("#state[data-state='paused']")
             desk.click("#ready")
             desk.wait_for_selector("#flash.error")

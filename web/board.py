@@ -97,10 +97,11 @@ def agent_state(c: Console, agent: str) -> dict[str, Any]:
     name = _names["names"].get(agent) or agent
     if seat is None:
         return {"agent": agent, "name": name, "state": "logged_out", "reason": None, "seconds": 0, "queues": [],
-                "ticket": None}
+                "ticket": None, "version": 0}
     return {"agent": agent, "name": name, "state": seat.state, "reason": seat.reason,
             "seconds": int(now - seat.since) if seat.since else 0, "queues": sorted(seat.queues),
-            "ticket": c.hub.current.get(agent) if seat.state in ("talking", "wrapup") else None}
+            "ticket": c.hub.current.get(agent) if seat.state in ("talking", "wrapup") else None,
+            "version": seat.version}  # the answer to a click may arrive after the push of a newer state
 
 
 async def snapshot(c: Console) -> dict[str, Any]:

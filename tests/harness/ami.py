@@ -54,9 +54,14 @@ class AmiTap:
             return [f for f in self.frames if (name is None or f.get("Event") == name)
                     and all(f.get(k) == v for k, v in match.items())]
 
-    def wait(self, predicate: Callable[[Frame], bool], timeout: float = 20) -> Frame:
+    def mark(self) -> int:
+        """Where the tap is now: `wait(..., after=mark)` ignores what came before."""
+        with self.cond:
+            return len(self.frames)
+
+    def wait(self, predicate: Callable[[Frame], bool], timeout: float = 20, after: int = 0) -> Frame:
         deadline = time.monotonic() + timeout
-        seen = 0
+        seen = after
         with self.cond:
             while True:
                 for frame in self.frames[seen:]:
@@ -68,9 +73,9 @@ class AmiTap:
                     raise TimeoutError(f"no matching AMI frame in {timeout} s ({len(self.frames)} frames seen)")
                 self.cond.wait(left)
 
-    def wait_event(self, name: str, timeout: float = 20, **match: str) -> Frame:
+    def wait_event(self, name: str, timeout: float = 20, after: int = 0, **match: str) -> Frame:
         return self.wait(lambda f: f.get("Event") == name and all(f.get(k) == v for k, v in match.items()),
-                         timeout)
+                         timeout, after)
 
     def close(self) -> None:
         try:

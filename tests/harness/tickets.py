@@ -28,7 +28,11 @@ def wait_closed(site: Site, caller: str, count: int = 1, timeout: float = 20,
                 tickets = []
             done = [t for t in tickets if t["status"] != "in_call" and until(t)]
             if len(done) >= count:
-                return done
+                # the ticket row and its events are read by separate statements: the events may
+                # show a batch the row was read just before. That batch is committed now, so one
+                # more read sees all of it.
+                again = [store.as_dict(t) for t in store.list_tickets(engine, caller=caller)]
+                return [t for t in again if t["status"] != "in_call" and until(t)]
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{len(done)}/{count} closed tickets for {caller}: {tickets}")
             time.sleep(0.2)

@@ -9,7 +9,13 @@ const ENTRY = {caller_name: "t-caller-name", address: "t-address", area: "t-area
   summary: "t-summary", outcome: "t-outcome"};
 const $ = (id) => document.getElementById(id);
 
+let shownVersion = 0;
 function showState(s) {
+  // the answer to a click can arrive after the push of a newer state: keep the newest
+  if (s.version !== undefined) {
+    if (s.version < shownVersion) return;
+    shownVersion = s.version;
+  }
   $("state").textContent = TD.label("state", s.state);
   $("state").dataset.state = s.state;
   $("reason").textContent = s.reason ? `(${TD.label("reason", s.reason)})` : "";
@@ -62,6 +68,7 @@ function show(t) {
   $("t-priority").value = String(t.priority || 3);
   $("t-outcome").value = t.outcome || "";
   $("t-summary").value = t.summary || "";
+  $("t-reply-by").value = t.reply_by || "callback";  // not chosen yet: the default the review applies
   $("t-note").value = "";
   TD.fillSelect($("t-status"), [["", TD.t("desk.keep_status", {status: TD.label("status", t.status)})],
     ...site.case_statuses.filter((s) => s !== t.status).map((s) => [s, TD.label("status", s)])]);
@@ -72,8 +79,20 @@ function show(t) {
   ul.replaceChildren(...((t.earlier || []).length ? t.earlier.map((e) => TD.el("li", {}, TD.ticketLink(e.code),
     ` ${TD.when(e.created_at)} · ${TD.label("field", e.field)} · ${TD.label("status", e.status)} ${e.summary || ""}`))
     : [TD.el("li", {class: "muted"}, TD.t("desk.no_earlier"))]));
+  openCases(t.open_cases || []);
   drawStack();
   $("t-summary").focus();
+}
+
+// A caller who calls again: what is still pending for their number, which agency holds it, by when.
+function openCases(cases) {
+  $("pop-open").hidden = !cases.length;
+  $("pop-open-count").textContent = String(cases.length);
+  $("pop-open-list").replaceChildren(...cases.map((c) => TD.el("li", {class: c.overdue ? "overdue" : null},
+    TD.ticketLink(c.code), ` · ${TD.label("field", c.field)} · ${TD.label("status", c.status)} · `,
+    c.deadline_at ? TD.t("desk.case_deadline", {deadline: TD.when(c.deadline_at), agency: c.agency_name || c.agency})
+      : TD.t("desk.case_not_forwarded"),
+    ...(c.overdue ? [" · ", TD.el("span", {class: "late"}, TD.t("tickets.overdue"))] : []))));
 }
 
 function drawStack() {
@@ -104,6 +123,7 @@ function changes() {
   }
   const priority = Number($("t-priority").value); if (priority !== current.priority) out.priority = priority;
   if ($("t-status").value) out.status = $("t-status").value;
+  const reply = $("t-reply-by").value; if (reply !== (current.reply_by || "callback")) out.reply_by = reply;
   return out;
 }
 
