@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -13,9 +13,11 @@ from acd.phones import SPY_OPTIONS
 from acd.service import ami_client
 from asterisk_conf import Layout
 from db import store
+from db.clock import utcnow
 from db.queries.agents import current_states
 from config import Site
 from config.local_time import parse_day
+from web.reports import agency_report
 
 
 class CliError(RuntimeError):
@@ -110,7 +112,32 @@ async def _transfer(site: Site, args) -> int:
     return 0
 
 
+def _agency_stats(site: Site, args) -> int:
+    """`stats --agencies`: the reports page's agencies figures (web.reports.agency_report), as JSON or a table."""
+    try:
+        today = datetime.now(ZoneInfo(site.timezone)).date()
+        last = parse_day(args.to) if args.to else today
+        first = parse_day(args.since) if args.since else last - timedelta(days=6)
+        data = agency_report(open_db(site), site, first, last, utcnow())
+    except ValueError as e:  # a bad day, a reversed or too long period, too many assignments
+        raise CliError(f"--from/--to: {e}") from None
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return 0
+    print(f"agencies from {first:%d/%m/%Y} to {last:%d/%m/%Y} (on time: of answered + open overdue; hours: wall clock)")
+    print(f"{'':<40} {'received':>8} {'on time':>7} {'late':>5} {'overdue':>7} {'open':>5} {'declined':>8} "
+          f"{'rate':>5} {'median h':>8}")
+    for r in [*data["agencies"], {"name": "total", **data["totals"]}]:
+        rate = f"{r['on_time_rate']:.0%}" if r["on_time_rate"] is not None else "-"
+        med = r["median_hours"] if r["median_hours"] is not None else "-"
+        print(f"{r['name'][:40]:<40} {r['received']:>8} {r['on_time']:>7} {r['late']:>5} {r['open_overdue']:>7} "
+              f"{r['open_in_time']:>5} {r['declined']:>8} {rate:>5} {med:>8}")
+    return 0
+
+
 def cmd_stats(site: Site, args) -> int:
+    if args.agencies:
+        return _agency_stats(site, args)
     try:
         day = parse_day(args.date) if args.date else datetime.now(ZoneInfo(site.timezone)).date()
     except ValueError as e:
@@ -180,9 +207,14 @@ def add_parsers(sub) -> None:
     s.add_argument("--from", dest="supervisor", required=True, help="supervisor seat, e.g. 201")
     s.set_defaults(func=cmd_supervise)
 
-    st = sub.add_parser("stats", help="per queue, field and agent statistics for a day")
+    st = sub.add_parser("stats", help="per queue, field and agent statistics for a day; --agencies: per agency")
     st.add_argument("--date", help="dd/mm/yyyy or yyyy-mm-dd, site-local (default: today)")
     st.add_argument("--json", action="store_true", help="the figures as JSON")
+    st.add_argument("--agencies", action="store_true", help="per agency and per field over --from..--to: received, "
+                    "on time, late, open overdue, median hours to answer (the reports page's figures)")
+    st.add_argument("--from", dest="since", metavar="DAY", help="with --agencies: first day, dd/mm/yyyy or yyyy-mm-dd "
+                    "(default: 6 days before --to)")
+    st.add_argument("--to", metavar="DAY", help="with --agencies: last day (default: today)")
     st.set_defaults(func=cmd_stats)
 
     t = sub.add_parser("transfer", help="blind-transfer an agent's caller to 113/114/115")

@@ -1,5 +1,6 @@
 // Leaders' reports: quick ranges (computed by the server in the site's time zone) or from/to,
-// tables for every request, per field, queue and agent, charts (Chart.js), CSV per table and a zip.
+// tables for every request, per field, queue and agent, charts (Chart.js), CSV per table and a zip;
+// the handling agencies' figures per agency and per field, with their charts and CSV.
 "use strict";
 const charts = {};
 let range = {};  // what is shown: a quick range ({range}) or {from, to}; none: the last 7 days
@@ -92,9 +93,67 @@ function drawCharts(r) {
   note.hidden = !empty;
 }
 
+// ---- the handling agencies (the figures and their rule: agencies/statistics.py) ----
+const AG_COLUMNS = ["received", "on_time", "late", "open_overdue", "open_in_time", "declined"];
+const AG_TITLES = {open_overdue: "reports.ag_open_overdue_title", declined: "reports.ag_declined_title"};
+const hours = (h) => h === null || h === undefined ? "—" : TD.t("reports.ag_hours", {n: new Intl.NumberFormat(
+  document.documentElement.lang === "en" ? "en-GB" : "vi-VN", {maximumFractionDigits: 1}).format(h)});
+const titled = (text, title) => TD.el("th", {title: title || null}, text);
+const fieldName = (r) => none(r.key) || (TD.catalog["field." + r.key] !== undefined ? TD.label("field", r.key) : r.name);
+
+function agencyTable(id, rows, totals, heading, name) {
+  const body = head(id, [titled(heading), ...AG_COLUMNS.map((c) => titled(TD.t("reports.ag_" + c), AG_TITLES[c] && TD.t(AG_TITLES[c]))),
+    titled(TD.t("reports.ag_on_time_rate"), TD.t("reports.ag_on_time_rate_title")),
+    titled(TD.t("reports.ag_median_hours"), TD.t("reports.ag_median_title"))]);
+  const items = rows.length ? [...rows, {...totals, total: true}] : [];
+  TD.rows(body, items, (r) => [r.total ? TD.t("reports.ag_total") : name(r), ...AG_COLUMNS.map((c) => String(r[c])),
+    TD.pct(r.on_time_rate), hours(r.median_hours)], TD.t("reports.empty_agencies"));
+  body.querySelectorAll("tr").forEach((tr, i) => {
+    if (items[i] && items[i].total) tr.classList.add("total"); else if (items[i]) tr.dataset.key = items[i].key;
+  });
+}
+
+// A long agency name on a few lines (Chart.js draws an array as lines), so a phone keeps room for the bars.
+function lines(text, width) {
+  const out = [];
+  for (const word of text.split(" ")) {
+    if (out.length && (out[out.length - 1] + " " + word).length <= width) out[out.length - 1] += " " + word; else out.push(word);
+  }
+  return out;
+}
+
+function bars(id, labels, datasets, title, stacked) {
+  if (charts[id]) charts[id].destroy();
+  if (!window.Chart) return;
+  charts[id] = new Chart(document.getElementById(id), {type: "bar", data: {labels, datasets}, options: {
+    indexAxis: "y", animation: false, responsive: true, maintainAspectRatio: false,
+    scales: {x: {stacked, beginAtZero: true, ticks: stacked ? {precision: 0} : {}, title: {display: true, text: title}},
+      y: {stacked, ticks: {autoSkip: false}}}}});  // every agency named, however many
+}
+
+function agencies(ag) {
+  agencyTable("ag-agencies", ag.agencies, ag.totals, TD.t("reports.agency_name"), (r) => r.name);
+  agencyTable("ag-fields", ag.fields, ag.totals, TD.t("reports.field_name"), fieldName);
+  const rows = ag.agencies, narrow = window.innerWidth < 640;
+  const note = document.getElementById("agencies-empty");
+  note.textContent = TD.t("reports.empty_agencies");
+  note.hidden = rows.length > 0;
+  document.getElementById("cap-agencies").textContent = TD.t("reports.chart_agencies");
+  document.getElementById("cap-median").textContent = TD.t("reports.chart_median");
+  for (const box of ["box-agencies", "box-median"]) {  // a bar per agency: the box grows with them (CSP: set by script)
+    document.getElementById(box).style.height = `${Math.max(narrow ? 280 : 220, 120 + rows.length * (narrow ? 56 : 40))}px`;
+  }
+  const labels = rows.map((a) => lines(a.name, narrow ? 18 : 30));
+  const part = (key, color) => ({label: TD.t("reports.ag_" + key), data: rows.map((a) => a[key]), backgroundColor: color});
+  bars("chart-agencies", labels, [part("on_time", "#2e7d32"), part("late", "#ef6c00"), part("open_overdue", "#c62828"),
+    part("open_in_time", "#90a4ae")], TD.t("reports.cases"), true);
+  bars("chart-median", labels, [{label: TD.t("reports.ag_median_hours"), data: rows.map((a) => a.median_hours),
+    backgroundColor: "#1565c0"}], TD.t("reports.hours"), false);
+}
+
 async function show() {
   const q = new URLSearchParams(range);
-  const r = await TD.api("GET", "/api/reports?" + q);
+  const [r, ag] = await Promise.all([TD.api("GET", "/api/reports?" + q), TD.api("GET", "/api/reports/agencies?" + q)]);
   document.getElementById("r-from").value = dmy(r.from);
   document.getElementById("r-to").value = dmy(r.to);
   document.querySelectorAll(".quick button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.range === range.range)));
@@ -102,6 +161,9 @@ async function show() {
   const fixed = new URLSearchParams({from: r.from, to: r.to});  // the files hold exactly what is shown
   document.getElementById("zip").href = "/api/reports.zip?" + fixed;
   document.querySelectorAll("a.csv").forEach((a) => { a.href = `/api/reports.csv?table=${a.dataset.table}&${fixed}`; });
+  document.querySelectorAll("a.csv-agencies").forEach((a) => {
+    a.href = `/api/reports/agencies.csv?table=${a.dataset.table}&${fixed}`;
+  });
   tickets(r);
   figures("fields", r.fields, "field", r.service_level_s);
   figures("queues", r.queues, "queue", r.service_level_s);
@@ -109,6 +171,7 @@ async function show() {
   other(r);
   days(r);
   drawCharts(r);
+  agencies(ag);
   document.body.dataset.reportShown = `${r.from}/${r.to}`;  // tests wait on this
 }
 
