@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import pytest
 
 from acd.desk import pause_reason_keys
+from config.agency_settings import AgencyData
+from db.queries import agencies
 from db.queries import agents as agent_books
 from db.queries import audit
 from tests.harness.browser import browser, login, page, shot
@@ -139,6 +141,32 @@ async def test_refusals_say_why(served):
     assert status == 400 and answer["code"] == "last_admin"
 
 
+def _agency(db, key: str = "den_dn") -> None:
+    agencies.add(db, AgencyData(key, "Công ty Chiếu sáng Đà Nẵng", "utility", ("lighting",), (), ()), "test")
+
+
+async def test_an_agency_account_is_made_and_moved_from_the_admin_page(served):
+    db, admin = served.db, await served.logged_in("quantri")
+    await asyncio.to_thread(_agency, db)
+    status, listing = await _call(admin, "GET", "/api/admin/users")
+    assert {"key": "den_dn", "name": "Công ty Chiếu sáng Đà Nẵng"} in listing["agencies"]
+    new = {"username": "den", "name": "Lê Thị Đèn", "role": "agency", "password": "den-password-1022"}
+    status, refused = await _call(admin, "POST", "/api/admin/users", new)
+    assert (status, refused["code"]) == (400, "agency_needed")
+    status, refused = await _call(admin, "POST", "/api/admin/users", {**new, "agency": "khong_co"})
+    assert (status, refused["code"]) == (400, "agency_unknown")
+    assert accounts.authenticate(db, "den", "den-password-1022") is None  # nothing was written
+    status, made = await _call(admin, "POST", "/api/admin/users", {**new, "agency": "den_dn"})
+    assert (status, made["agency"]) == (201, "den_dn")
+    status, refused = await _call(admin, "PATCH", "/api/admin/users/den", {"agency": "khong_co"})
+    assert (status, refused["code"]) == (400, "agency_unknown")
+    status, moved = await _call(admin, "PATCH", "/api/admin/users/den", {"role": "leader"})
+    assert (status, moved["role"], moved["agency"]) == (200, "leader", None)  # the agency went with the role
+    status, back = await _call(admin, "PATCH", "/api/admin/users/den", {"role": "agency", "agency": "den_dn"})
+    assert status == 200 and accounts.authenticate(db, "den", "den-password-1022").agency == "den_dn"
+    assert ("quantri", "user_role", "den") in _actions(db)
+
+
 async def test_agents_added_renamed_and_skilled_each_audited(served):
     db, admin = served.db, await served.logged_in("quantri")
     queues = [q.name for q in served.site.queues]
@@ -238,6 +266,7 @@ def served_in_a_thread(tmp_path):
 def test_admin_adds_and_disables_a_user_in_the_browser(tmp_path):
     with served_in_a_thread(tmp_path) as served, browser() as b:
         _admin(served.db)
+        _agency(served.db)
         p = page(b)
         p.on("dialog", lambda d: d.accept())
         login(p, served.base, "quantri", PASSWORD)
@@ -266,6 +295,18 @@ def test_admin_adds_and_disables_a_user_in_the_browser(tmp_path):
         assert "Đã khóa" in p.inner_text(row)
         assert accounts.authenticate(served.db, "nam", "nam-password-1022") is None
         assert "Mở khóa" in p.inner_text(row)
+        # an agency's contact gets an account acting for that agency only
+        assert p.is_hidden("#ua-agency-box")
+        p.fill("#ua-username", "den")
+        p.fill("#ua-name", "Lê Thị Đèn")
+        p.select_option("#ua-role", "agency")
+        p.wait_for_selector("#ua-agency-box:not([hidden])")
+        p.select_option("#ua-agency", "den_dn")
+        p.fill("#ua-password", "den-password-1022")
+        p.click("#ua-save")
+        p.wait_for_selector("#users tr[data-user='den']")
+        assert "Công ty Chiếu sáng Đà Nẵng" in p.inner_text("#users tr[data-user='den']")
+        assert accounts.authenticate(served.db, "den", "den-password-1022").agency == "den_dn"
 
         p.click("#tab-audit")
         p.wait_for_selector("#audit td >> text=Khóa tài khoản")

@@ -90,18 +90,26 @@ def valid_agency(db: Database, key: str) -> bool:
 
 def change_user(db: Database, actor: str, username: str, *, name: str | None = None, role: str | None = None,
                 extension: str | None = None, set_extension: bool = False,
-                disabled: bool | None = None) -> tuple[stored.Account, stored.Account]:
-    """An admin changes an account (name, role, extension, disabled) under add_user's rules; nobody
-    disables themselves, and the last admin stays one. Returns (before, after)."""
+                disabled: bool | None = None, agency: str | None = None,
+                set_agency: bool = False) -> tuple[stored.Account, stored.Account]:
+    """An admin changes an account (name, role, extension, agency, disabled) under add_user's rules;
+    nobody disables themselves, and the last admin stays one. Returns (before, after)."""
     if disabled and actor == username:
         raise AccountError("you cannot disable your own account", "self_disable")
     if name is not None:
         name = check_name(name)
-    if role is not None or set_extension:
+    if role is not None or set_extension or set_agency:
         current = stored.account(db, username).user
-        check_role(role or current.role, extension if set_extension else current.extension, current.agency)
+        new_role = role or current.role
+        if not set_agency and new_role != "agency":
+            agency, set_agency = None, current.agency is not None  # leaving the agency role drops the agency
+        check_role(new_role, extension if set_extension else current.extension,
+                   agency if set_agency else current.agency)
+        if set_agency and agency and agency != current.agency and not valid_agency(db, agency):
+            raise AccountError(f"agency: no active agency {agency!r}", "agency_unknown", agency=agency)
     return stored.change_account(db, username, name=name, role=role, extension=extension,
-                                 set_extension=set_extension, disabled=disabled)
+                                 set_extension=set_extension, disabled=disabled, agency=agency,
+                                 set_agency=set_agency)
 
 
 def every_account(db: Database) -> list[stored.Account]:

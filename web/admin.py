@@ -13,6 +13,7 @@ from aiohttp import web
 
 from acd import desk as agents
 from db import store
+from db.queries import agencies as stored_agencies
 from db.queries import agents as agent_books
 from db.queries import audit, pause_reasons
 from web import accounts, language
@@ -68,25 +69,28 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[An
 @allow()
 async def list_users(request: web.Request) -> web.Response:
     found = await asyncio.to_thread(accounts.every_account, console(request).db)
+    agencies = await asyncio.to_thread(stored_agencies.every, console(request).db, True)
     return web.json_response({"users": [a.as_dict() for a in found], "roles": list(accounts.ROLES),
+                              "agencies": [{"key": a.key, "name": a.name} for a in agencies],
                               "needs_extension": list(accounts.NEEDS_EXTENSION), "me": request[USER].username,
                               "min_password": accounts.MIN_PASSWORD})
 
 
 @allow()
 async def add_user(request: web.Request) -> web.Response:
-    data = await _fields(request, ("username", "name", "role", "extension", "password"))
+    data = await _fields(request, ("username", "name", "role", "extension", "password", "agency"))
     username, role = _text(data, "username") or "", _text(data, "role") or ""
     user = await _do(accounts.add_user, console(request).db, username, role, str(data.get("password") or ""),
-                     _text(data, "extension") or None, _text(data, "name") or None)
+                     _text(data, "extension") or None, _text(data, "name") or None,
+                     (_text(data, "agency") or None) if role == "agency" else None)
     await _audit(request, "user_add", user.username, {"role": user.role, "extension": user.extension,
-                                                      "name": user.name})
+                                                      "name": user.name, "agency": user.agency})
     return web.json_response(user.as_dict(), status=201)
 
 
 @allow()
 async def change_user(request: web.Request) -> web.Response:
-    data = await _fields(request, ("name", "role", "extension", "disabled"))
+    data = await _fields(request, ("name", "role", "extension", "disabled", "agency"))
     username = request.match_info["username"]
     disabled = data.get("disabled")
     if disabled is not None and not isinstance(disabled, bool):
@@ -94,11 +98,12 @@ async def change_user(request: web.Request) -> web.Response:
     before, after = await _do(accounts.change_user, console(request).db, request[USER].username, username,
                               name=_text(data, "name"), role=_text(data, "role") or None,
                               extension=_text(data, "extension") or None, set_extension="extension" in data,
-                              disabled=disabled)
+                              disabled=disabled, agency=_text(data, "agency") or None, set_agency="agency" in data)
     if before.disabled != after.disabled:
         await _audit(request, "user_disable" if after.disabled else "user_enable", username, {})
     b, a = before.user.as_dict(), after.user.as_dict()
-    role = _changes({k: b[k] for k in ("role", "extension")}, {k: a[k] for k in ("role", "extension")})
+    keys = ("role", "extension", "agency")
+    role = _changes({k: b[k] for k in keys}, {k: a[k] for k in keys})
     if role:
         await _audit(request, "user_role", username, role)
     if b["name"] != a["name"]:

@@ -160,7 +160,8 @@ def account(db: Engine, username: str) -> Account:
 
 def change_account(db: Engine, username: str, *, name: str | None = None, role: str | None = None,
                    extension: str | None = None, set_extension: bool = False,
-                   disabled: bool | None = None) -> tuple[Account, Account]:
+                   disabled: bool | None = None, agency: str | None = None,
+                   set_agency: bool = False) -> tuple[Account, Account]:
     """Change the given columns of one account (validated by the caller); returns (before, after).
     The last enabled admin keeps the admin role and stays enabled (checked in the same transaction).
     A disabled account's logins end."""
@@ -175,6 +176,8 @@ def change_account(db: Engine, username: str, *, name: str | None = None, role: 
             u.role = role
         if set_extension:
             u.extension = extension
+        if set_agency:
+            u.agency = agency
         if disabled is not None:
             u.disabled = disabled
         if before.user.role == "admin" and not before.disabled and (u.role != "admin" or u.disabled):

@@ -1,6 +1,6 @@
 // The administration page: users, agents and skills, pause reasons, the audit log (admins only).
 "use strict";
-const A = {users: [], agents: [], queues: [], reasons: [], me: "", needs: [], maxPenalty: 9};
+const A = {users: [], agents: [], queues: [], reasons: [], me: "", needs: [], maxPenalty: 9, agencies: []};
 const $ = (id) => document.getElementById(id);
 
 // An API refusal in words people understand: admin.err.<code> when the catalog has it.
@@ -33,16 +33,26 @@ function showTab(name) {
 }
 
 // ---- users ----
+// An agency account acts for one agency: its select shows only for that role.
+function agencyBox(prefix) { $(prefix + "-agency-box").hidden = $(prefix + "-role").value !== "agency"; }
+function agencyName(key) { const a = A.agencies.find((x) => x.key === key); return a ? a.name : key || "—"; }
+$("ua-role").addEventListener("change", () => agencyBox("ua"));
+$("ue-role").addEventListener("change", () => agencyBox("ue"));
+
 async function loadUsers() {
   const data = await TD.api("GET", "/api/admin/users");
-  Object.assign(A, {users: data.users, me: data.me, needs: data.needs_extension});
+  Object.assign(A, {users: data.users, me: data.me, needs: data.needs_extension, agencies: data.agencies || []});
   const roles = data.roles.map((r) => [r, TD.label("role", r)]);
   TD.fillSelect($("ua-role"), roles);
   TD.fillSelect($("ue-role"), roles);
+  const agencies = A.agencies.map((a) => [a.key, a.name]);
+  TD.fillSelect($("ua-agency"), agencies);
+  TD.fillSelect($("ue-agency"), agencies);
+  agencyBox("ua"); agencyBox("ue");
   $("ua-hint").textContent = TD.t("admin.ext_hint", {n: data.min_password});
   TD.rows($("users").tBodies[0], A.users, (u) => [
     u.username + (u.username === A.me ? " " + TD.t("admin.you") : ""), u.name, TD.label("role", u.role),
-    u.extension || "—",
+    u.role === "agency" ? agencyName(u.agency) : u.extension || "—",
     TD.el("span", {class: u.disabled ? "state-off" : "state-on"}, TD.t(u.disabled ? "admin.account_disabled" : "admin.account_enabled")),
     TD.el("span", {class: "actions"},
       button(TD.t("admin.edit"), () => editUser(u)),
@@ -57,6 +67,8 @@ function editUser(u) {
   $("user-password").hidden = true;
   $("ue-username").textContent = u.username;
   $("ue-name").value = u.name; $("ue-role").value = u.role; $("ue-extension").value = u.extension || "";
+  if (u.agency) $("ue-agency").value = u.agency;
+  agencyBox("ue");
   $("ue-error").hidden = true;
   $("user-edit").dataset.username = u.username; $("user-edit").hidden = false; $("ue-name").focus();
 }
@@ -78,7 +90,8 @@ async function setDisabled(u, disabled) {
 
 $("user-add").onsubmit = (ev) => { ev.preventDefault(); change("ua-error", async () => {
   const u = await TD.api("POST", "/api/admin/users", {username: $("ua-username").value.trim(), name: $("ua-name").value,
-    role: $("ua-role").value, extension: $("ua-extension").value.trim(), password: $("ua-password").value});
+    role: $("ua-role").value, extension: $("ua-extension").value.trim(), password: $("ua-password").value,
+    ...($("ua-role").value === "agency" ? {agency: $("ua-agency").value} : {})});
   $("user-add").reset();
   TD.flash(TD.t("admin.user_added", {username: u.username}));
   await loadUsers();
@@ -87,7 +100,8 @@ $("user-add").onsubmit = (ev) => { ev.preventDefault(); change("ua-error", async
 $("user-edit").onsubmit = (ev) => { ev.preventDefault(); change("ue-error", async () => {
   const username = $("user-edit").dataset.username;
   await TD.api("PATCH", "/api/admin/users/" + encodeURIComponent(username),
-    {name: $("ue-name").value, role: $("ue-role").value, extension: $("ue-extension").value.trim()});
+    {name: $("ue-name").value, role: $("ue-role").value, extension: $("ue-extension").value.trim(),
+      ...($("ue-role").value === "agency" ? {agency: $("ue-agency").value} : {})});
   $("user-edit").hidden = true;
   TD.flash(TD.t("admin.user_saved", {username}));
   await loadUsers();
