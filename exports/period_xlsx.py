@@ -19,6 +19,7 @@ from exports.period_table import ASSIGNMENT_COLUMNS, TICKET_COLUMNS, Names, assi
     ticket_values
 
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
+MAX_TEXT = 32767  # the most characters an Excel cell holds
 
 
 def _sheet(wb: Any, title: str, columns: tuple[tuple[str, int], ...], names: Names) -> Any:
@@ -44,7 +45,7 @@ def _cells(ws: Any, values: list[Any]) -> list[Any]:
             cell.number_format = DATE_FORMAT
         elif isinstance(value, str):
             # what citizens and staff typed is text, never a formula ("=HYPERLINK(...)" stays words)
-            cell = WriteOnlyCell(ws, ILLEGAL_CHARACTERS_RE.sub("", value))
+            cell = WriteOnlyCell(ws, ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_TEXT])
             cell.data_type = "s"
         else:
             cell = value

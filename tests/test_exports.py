@@ -115,7 +115,7 @@ async def test_the_ticket_record_as_a_pdf_in_vietnamese(served, tmp_path):
                  # the timeline's sentences, as the ticket page tells them
                  f"lan chuyển phiếu tới {AGENCY}, hạn xử lý", f"{AGENCY} đã trả lời (haichau)",
                  f"hoa duyệt câu trả lời của {AGENCY}", "Đã tạo việc gọi lại để báo câu trả lời cho người dân",
-                 "Xuất lúc", "bởi tuan"):
+                 "Xuất lúc", "bởi tuan", "Ghi âm", "Cuộc gọi"):
         assert part in text, (part, text)
     with Session(served.db) as s:
         audits = [(a.actor, a.target) for a in s.scalars(select(Audit).where(Audit.action == "export"))]

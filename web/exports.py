@@ -104,7 +104,10 @@ def ticket_record(db: Database, site: Site, user: UserView, code: str, lang: str
              (t("story.entry.caller_name"), text(record.get("caller_name"))),
              (t("record.reply_by"), label("export.reply_by", record.get("reply_by"))),
              (t("ticket.agent"), text(record.get("agent"))),
-             (t("record.path"), text(record.get("ivr_path_text")))]
+             (t("record.path"), text(record.get("ivr_path_text"))),
+             (t("record.recordings"), "; ".join(
+                 ", ".join([label("rec_kind", r["kind"]), *([f"{r['duration_s']} s"] if r.get("duration_s") else []),
+                            label("rec_status", r["status"])]) for r in record.get("recordings") or []) or "—")]
     exported = tell.when(now.isoformat() + "Z")
     return TicketRecord(
         title=t("record.title", code=code), subtitle=t("record.subtitle", hotline=site.hotline,
