@@ -1,7 +1,8 @@
 """The callback worker's page: callbacks due (in the callers' queue order), claim, dial,
 outcome, the voicemail each citizen left (played through the audited recordings route), and the
-finished callbacks. Errors reach people in their language: `error` is the text of the page's
-catalog message named in `code` (`callbacks.err_*`)."""
+finished callbacks; a callback that brings the citizen an agency's answer shows the approved
+answers (agency and text) for the worker to read out. Errors reach people in their language:
+`error` is the text of the page's catalog message named in `code` (`callbacks.err_*`)."""
 from __future__ import annotations
 
 import asyncio
@@ -31,7 +32,8 @@ def _view(r: callbacks.CallbackView, now: datetime, voicemails: dict[str, int]) 
             "due_at": r.due_at.isoformat() + "Z", "due": r.due_at <= now, "attempts": r.attempts, "state": r.state,
             "claimed_by": r.claimed_by, "outcome": r.outcome, "field": r.field, "summary": (r.summary or "")[:200],
             "updated_at": r.updated_at.isoformat() + "Z" if r.updated_at else None,
-            "voicemail": f"/api/recordings/{voicemails[r.ticket]}/audio" if r.ticket in voicemails else None}
+            "voicemail": f"/api/recordings/{voicemails[r.ticket]}/audio" if r.ticket in voicemails else None,
+            "answers": [{"agency": a.agency, "agency_name": a.agency_name, "text": a.text} for a in r.answers]}
 
 
 def _listing(db: Database, finished: bool = False) -> list[dict[str, Any]]:

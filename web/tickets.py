@@ -31,6 +31,7 @@ from web.guard import allow, body, fail, ident
 READERS = ("agent", "supervisor", "callback", "leader")
 EDITORS = ("agent", "supervisor", "callback")
 MAX_TEXT = 4000
+REPLY_WAYS = ("callback", "sms")  # how the citizen hears the approved answer (db/queries/assignments.review)
 
 
 def _day(value: str, name: str) -> date:
@@ -97,7 +98,7 @@ def _code(data: dict[str, Any], name: str, codes: list[str]) -> str | None:
 
 def _changes(data: dict[str, Any], site: Site) -> dict[str, Any]:
     """The body of a save, checked (400 naming the first bad key); only the keys given."""
-    allowed = {"field", "summary", "priority", "status", "caller_name", "address", "area", "outcome"}
+    allowed = {"field", "summary", "priority", "status", "caller_name", "address", "area", "outcome", "reply_by"}
     unknown = set(data) - allowed - {"csrf"}
     if unknown:
         raise fail(400, f"unknown key(s): {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
@@ -125,6 +126,10 @@ def _changes(data: dict[str, Any], site: Site) -> dict[str, Any]:
         if not isinstance(data["status"], str) or data["status"] not in CASE_STATUSES:
             raise fail(400, f"status: one of {', '.join(CASE_STATUSES)}")
         out["status"] = data["status"]
+    if "reply_by" in data:
+        if data["reply_by"] not in REPLY_WAYS:
+            raise fail(400, f"reply_by: one of {', '.join(REPLY_WAYS)}", code="bad_reply_by")
+        out["reply_by"] = data["reply_by"]
     return out
 
 

@@ -1,4 +1,6 @@
-"""Callbacks in the books: the queue of callbacks, the atomic claim, an outcome recorded.
+"""Callbacks in the books: the queue of callbacks, the atomic claim, an outcome recorded. A
+callback that tells the citizen an agency's answer carries the approved answers, for the worker
+to read out.
 
 Claiming is one conditional UPDATE (state pending -> claimed), which both SQLite and
 PostgreSQL serialise: of several concurrent claimers exactly one changes the row.
@@ -12,7 +14,15 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from db.agency_models import Agency, Assignment
 from db.models import Callback, Recording, Ticket
+
+
+@dataclass(frozen=True)
+class ApprovedAnswer:
+    agency: str  # key
+    agency_name: str  # as the agency is named in the books (the key if the agency is unknown there)
+    text: str
 
 
 class CallbackError(RuntimeError):
@@ -40,6 +50,7 @@ class CallbackView:
     updated_at: datetime | None = None  # when its state last changed (a finished one: when it ended)
     field: str | None = None  # its ticket's field and summary, for the worker's list
     summary: str | None = None
+    answers: tuple[ApprovedAnswer, ...] = ()  # the agencies' approved answers, in the order approved
 
 
 @dataclass(frozen=True)
@@ -54,8 +65,25 @@ def _views(db: Engine, *where: Any, newest: bool = False, limit: int | None = No
     with Session(db) as s:
         rows = s.execute(select(Callback, Ticket.code, Ticket.field, Ticket.summary).join(Ticket).where(*where)
                          .order_by(order, Callback.id).limit(limit)).all()
+        answers = _answers(s, {c.ticket_id for c, *_ in rows})
     return [CallbackView(c.id, code, c.number, c.language, c.due_at, c.attempts, c.state, c.claimed_by, c.outcome,
-                         c.updated_at, field, summary) for c, code, field, summary in rows]
+                         c.updated_at, field, summary, tuple(answers.get(c.ticket_id, ())))
+            for c, code, field, summary in rows]
+
+
+def _answers(s: Session, ticket_ids: set[int]) -> dict[int, list[ApprovedAnswer]]:
+    """The approved agency answers of these tickets (ticket id -> answers)."""
+    out: dict[int, list[ApprovedAnswer]] = {}
+    if not ticket_ids:
+        return out
+    rows = s.execute(select(Assignment.ticket_id, Assignment.agency, Agency.name, Assignment.answer)
+                     .outerjoin(Agency, Agency.key == Assignment.agency)
+                     .where(Assignment.ticket_id.in_(ticket_ids), Assignment.review == "approved",
+                            Assignment.answer.is_not(None))
+                     .order_by(Assignment.reviewed_at, Assignment.id)).all()
+    for ticket_id, agency, name, text in rows:
+        out.setdefault(ticket_id, []).append(ApprovedAnswer(agency, name or agency, text or ""))
+    return out
 
 
 def listing(db: Engine, states: tuple[str, ...] = ("pending", "claimed")) -> list[CallbackView]:

@@ -19,6 +19,7 @@ from db.models import CASE_STATUSES, TICKET_STATUSES, Call, Callback, Recording,
 from db.store import as_dict
 from db import operations as ops
 from db.clock import utcnow
+from db.queries import caller_cases
 from db.queries.assignments import WITH_AGENCY
 
 __all__ = ["CASE_STATUSES", "TICKET_STATUSES", "TicketNotFound", "NotYourTicket", "NoSuchRecording",
@@ -102,8 +103,9 @@ def _may_see(s: Session, ticket_id: int, where: ColumnElement[bool] | None) -> b
 
 
 def load(db: Engine, code: str, role: str, extension: str | None) -> dict[str, Any]:
-    """The whole record of one ticket: its timeline, recordings, callbacks, notes and the caller's
-    earlier tickets. TicketNotFound, or NotYourTicket if this viewer may not see it."""
+    """The whole record of one ticket: its timeline, recordings, callbacks, notes, the caller's
+    earlier tickets and their open cases (`caller_cases`: which agency holds each, by when).
+    TicketNotFound, or NotYourTicket if this viewer may not see it."""
     where = _visible(role, extension)
     with Session(db) as s:
         t = s.scalar(select(Ticket).options(selectinload(Ticket.events), selectinload(Ticket.call))
@@ -114,7 +116,7 @@ def load(db: Engine, code: str, role: str, extension: str | None) -> dict[str, A
             raise NotYourTicket(f"ticket {code} is not yours")
         out = as_dict(t)
         # the database keeps naive UTC: say so, or a browser reads these as its local time
-        out.update(summary=t.summary, priority=t.priority, created_at=out["created_at"] + "Z",
+        out.update(summary=t.summary, priority=t.priority, reply_by=t.reply_by, created_at=out["created_at"] + "Z",
                    closed_at=out["closed_at"] + "Z" if out["closed_at"] else None)
         for event in out["events"]:
             event["at"] += "Z"
@@ -126,6 +128,7 @@ def load(db: Engine, code: str, role: str, extension: str | None) -> dict[str, A
                              "due_at": _z(c.due_at), "claimed_by": c.claimed_by}
                             for c in s.scalars(select(Callback).where(Callback.ticket_id == t.id))]
         out["earlier"] = _earlier(s, t, where)
+        out["open_cases"] = _open_cases(s, t)
         out["notes"] = [{"at": e["at"], **(e["detail"] or {})} for e in out["events"] if e["kind"] == "note"]
     return out
 
@@ -142,6 +145,15 @@ def _earlier(s: Session, t: Ticket, where: ColumnElement[bool] | None) -> list[d
         s.scalars(select(Ticket.id).where(Ticket.id.in_([r.id for r in rows]), where)))
     return [{"code": e.code, "created_at": _z(e.created_at), "field": e.field, "status": e.status,
              **({"summary": (e.summary or "")[:120]} if e.id in mine else {})} for e in rows]
+
+
+def _open_cases(s: Session, t: Ticket) -> list[dict[str, Any]]:
+    """The caller's other open cases as the pop shows them (code, field, status, the agency holding
+    it and its deadline: no summary, as for the earlier tickets of another agent)."""
+    cases = caller_cases.in_session(s, t.call.caller_number if t.call else None, t.code, utcnow())
+    return [{"code": c.code, "created_at": _z(c.created_at), "field": c.field, "status": c.status,
+             "deadline_at": _z(c.deadline_at) if c.deadline_at else None, "agency": c.agency,
+             "agency_name": c.agency_name, "overdue": c.overdue} for c in cases]
 
 
 def _ticket_exists(db: Engine, code: str) -> None:

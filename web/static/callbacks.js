@@ -1,11 +1,14 @@
 // Callback worker: due callbacks in queue order (claim, dial: your phone first, outcome, voicemail)
-// and the finished ones (done or unreachable) with their outcome and when.
+// and the finished ones (done or unreachable) with their outcome and when. A callback that brings
+// the citizen an agency's answer shows the approved answers under the summary, to be read out.
 "use strict";
 const OUTCOMES = ["reached", "no_answer", "busy", "wrong_number", "resolved"];
 let tab = "due";
 
 function what(c) {
-  return [TD.label("field", c.field), TD.el("span", {class: "cb-summary"}, c.summary || "—")];
+  const answers = (c.answers || []).map((a, i) => TD.el("p", {class: "cb-answer", id: `answer-${c.id}-${i}`},
+    TD.el("strong", {}, TD.t("callbacks.answer_of", {agency: a.agency_name})), " ", a.text));
+  return [TD.label("field", c.field), TD.el("div", {}, TD.el("span", {class: "cb-summary"}, c.summary || "—"), ...answers)];
 }
 
 async function loadDue() {

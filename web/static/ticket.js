@@ -38,6 +38,7 @@ async function fillForm(t) {
   const statuses = site.case_statuses.includes(t.status) ? site.case_statuses : [t.status, ...site.case_statuses];
   await TD.fillSelect($("t-status"), statuses.map((s) => [s, TD.label("status", s)]));
   for (const [id, key] of Object.entries(ENTRY)) $(id).value = t[key] === null || t[key] === undefined ? "" : String(t[key]);
+  $("t-reply-by").value = t.reply_by || "callback";  // not chosen yet: the default the review applies
   const required = (site.required || {})[t.kind] || [];
   document.querySelectorAll("#ticket-form [data-entry]").forEach((label) =>
     label.classList.toggle("required", required.includes(label.dataset.entry)));
@@ -76,6 +77,8 @@ function changes() {
     if (key === "summary" || key === "caller_name" || key === "address" ? value.trim() === before.trim() : value === before) continue;
     out[key] = key === "priority" ? Number(value) : (value === "" ? null : value);
   }
+  const reply = $("t-reply-by").value;
+  if (reply !== (loaded.reply_by || "callback")) out.reply_by = reply;
   return out;
 }
 
