@@ -1,6 +1,6 @@
 """Agencies in SQL: who must act on a citizen's report, each forward (assignment) with its
 delivery, processing, deadline and review, the notifications sent for it, the one-time links
-and attachments, and the history of changes to agencies (migration 0007)."""
+and attachments, and the history of changes to agencies (migrations 0007, 0008)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -79,6 +79,9 @@ class Assignment(Base):
     closed_at: Mapped[datetime | None]
     late: Mapped[bool | None]
     replaces: Mapped[int | None]
+    shared_recording: Mapped[bool] = mapped_column(default=False)  # migration 0008: 1022 shares the call's
+    shared_caller: Mapped[bool] = mapped_column(default=False)  # recording / the caller's number with the agency
+    extension_until: Mapped[datetime | None]  # the deadline the agency proposed when it asked for more time
 
 
 class Notification(Base):

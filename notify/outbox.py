@@ -4,8 +4,10 @@ Every pass claims the due rows (a lease: see db.queries.notifications), sends ea
 outcome: `sent`; or still `queued` with the attempt counted, the error and the next try (backing
 off from notify.retry_minutes, doubling, up to notify.retry_max_minutes); or `failed` when the
 server refused it for good. A channel with no server configured leaves its rows queued with
-"not configured". A pass runs when something is queued in this process (`wake_all`) and every
-`poll_s` seconds (rows queued by another process, retries falling due).
+"not configured". The ticket's timeline hears of each sent or failed notification, and of its first
+retry (db.queries.notifications writes those events with the state). A pass runs when something
+is queued in this process (`wake_all`) and every `poll_s` seconds (rows queued by another process,
+retries falling due).
 """
 from __future__ import annotations
 
@@ -133,6 +135,6 @@ class Outbox:
             log.error("notification %d (%s) to %s refused for good: %s", n.id, n.channel, n.recipient, e.reason)
             return
         wait = backoff(n.attempts + 1, self.first_retry, self.max_retry)
-        await asyncio.to_thread(books.mark_retry, self.db, n.id, e.reason, now + wait)
+        await asyncio.to_thread(books.mark_retry, self.db, n.id, e.reason, now + wait, now)
         log.warning("notification %d (%s) to %s not sent (attempt %d, next in %s): %s", n.id, n.channel,
                     n.recipient, n.attempts + 1, wait, e.reason)

@@ -1,6 +1,7 @@
-"""The agency's side of the console: its assignments (its own agency's only, never a caller's
-number or recording), acknowledge, answer with attachments, reject, ask for more time, its
-statistics, and the one-time link (/a/{token}) that opens one assignment without a password.
+"""The agency's side of the console: its assignments (its own agency's only; a caller's number or
+the call's recording only when 1022 shared it for that assignment, 403 otherwise), acknowledge,
+answer with attachments, reject, ask for more time, its statistics, and the one-time link
+(/a/{token}) that opens one assignment without a password.
 
 A link's session is an agency user limited to one assignment (`UserView.assignment`); an
 account of role agency sees every assignment of its agency. Attachments are checked (PDF or
@@ -24,6 +25,7 @@ from agencies import forwarding as rules
 from db import store
 from db.clock import utcnow
 from db.queries import agency_links as links
+from db.queries import agency_shares as shares
 from db.queries import agency_work as work
 from db.queries.accounts import UserView
 from web import accounts
@@ -38,7 +40,8 @@ MAX_TEXT = 4000
 # what a file's first bytes must be (its name and the browser's type are not believed)
 MAGIC = (("application/pdf", b"%PDF-", ".pdf"), ("image/png", b"\x89PNG\r\n\x1a\n", ".png"),
          ("image/jpeg", b"\xff\xd8\xff", ".jpg"), ("image/gif", b"GIF8", ".gif"))
-STATUS = {"not_found": 404, "other_agency": 403, "wrong_state": 409, "invalid": 400}
+STATUS = {"not_found": 404, "other_agency": 403, "wrong_state": 409, "invalid": 400, "not_shared": 403,
+          "no_recording": 404, "no_number": 404}
 
 
 def _say(request: web.Request, status: int, key: str, **values: Any) -> web.HTTPException:
@@ -267,6 +270,34 @@ async def download(request: web.Request) -> web.StreamResponse:
 
 
 @allow("agency")
+async def recording(request: web.Request) -> web.StreamResponse:
+    """The call's recording, once 1022 shared it with this agency for this assignment; audited."""
+    user, aid = await _one(request)
+    c = console(request)
+    try:
+        rec = await asyncio.to_thread(shares.shared_recording, c.db, user.agency or "", aid)
+    except work.AgencyWorkError as e:
+        raise _refused(request, e) from None
+    path = c.site.paths.recordings / rec.path
+    if not path.is_file():
+        raise _say(request, 404, "no_recording")
+    await _audit(request, user, "agency_playback", aid, {"recording": rec.id, "kind": rec.kind})
+    return web.FileResponse(path, headers={"Content-Type": "audio/wav", "Cache-Control": "no-store"})
+
+
+@allow("agency")
+async def caller(request: web.Request) -> web.Response:
+    """The caller's number, once 1022 shared it with this agency for this assignment; audited."""
+    user, aid = await _one(request)
+    try:
+        number = await asyncio.to_thread(shares.shared_caller, console(request).db, user.agency or "", aid)
+    except work.AgencyWorkError as e:
+        raise _refused(request, e) from None
+    await _audit(request, user, "agency_caller_number", aid, {})
+    return web.json_response({"number": number})
+
+
+@allow("agency")
 async def stats(request: web.Request) -> web.Response:
     user = _agency(request)
     await _check_agency(request, user)
@@ -305,5 +336,6 @@ def routes() -> list[web.RouteDef]:
     return [web.get(base, list_assignments), web.get(base + "/{id}", get_assignment),
             web.post(base + "/{id}/acknowledge", acknowledge), web.post(base + "/{id}/answer", answer),
             web.post(base + "/{id}/reject", reject), web.post(base + "/{id}/extension", extension),
-            web.get(base + "/{id}/files/{file}", download), web.get("/api/agency/stats", stats),
+            web.get(base + "/{id}/files/{file}", download), web.get(base + "/{id}/recording", recording),
+            web.get(base + "/{id}/caller", caller), web.get("/api/agency/stats", stats),
             web.get("/a/{token}", one_time_link)]

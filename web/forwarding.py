@@ -1,6 +1,7 @@
 """Forwarding in the console (the 1022 side): the site's agencies, the suggested ones for a ticket,
-forward to one or more agencies, the ticket's assignments, reroute after a rejection, and the
-supervisor's review of an answer.
+forward to one or more agencies, the ticket's assignments, reroute after a rejection, the
+supervisor's review of an answer, what the supervisor shares with an agency (the call's recording,
+the caller's number) and the decision on its request for more time (the agency is emailed).
 
 Who: an agent forwards and reroutes the tickets they may see (their own), a supervisor any; only
 a supervisor reviews (admin may do everything). Refusals say why in the reader's language
@@ -24,6 +25,7 @@ from agencies.routing import suggest
 from config import Site
 from db.clock import utcnow
 from db.queries import agencies as stored_agencies
+from db.queries import agency_shares as shares
 from db.queries import assignments as stored
 from db.queries import tickets as stored_tickets
 from db.queries.agencies import AgencyView
@@ -40,7 +42,8 @@ READERS = ("agent", "supervisor", "callback", "leader")
 MAX_NOTE = 2000
 MAX_AGENCIES = 20
 _STATUS = {"not_found": 404, "no_ticket": 404, "not_yours": 403, "already_forwarded": 409, "not_rejected": 409,
-           "not_answered": 409}
+           "not_answered": 409, "no_request": 409}
+DATE_FORMAT = "%d/%m/%Y %H:%M"  # how people type a deadline (the site's time)
 
 
 class Refused(Exception):
@@ -229,8 +232,91 @@ async def review(request: web.Request) -> web.Response:
     return web.json_response(await _run(request, _listing, c.db, c.site, user, code))
 
 
+@allow(*REVIEWERS)
+async def share(request: web.Request) -> web.Response:
+    """Share (or stop sharing) the call's recording or the caller's number with the agency."""
+    c, user, aid = console(request), request[USER], ident(request, what="assignment id")
+    data = await body(request)
+    what, shared = data.get("what"), data.get("shared")
+    if what not in shares.SHARES or not isinstance(shared, bool):
+        raise fail(400, "what: recording or caller; shared: true or false", code="invalid")
+    try:
+        await asyncio.to_thread(shares.share, c.db, aid, what, shared, user.username, utcnow())
+    except stored.AssignmentError as e:
+        raise _say(request, Refused(e.code)) from None
+    row = await asyncio.to_thread(stored.get, c.db, aid)
+    return web.json_response(await _run(request, _listing, c.db, c.site, user, row.ticket if row else ""))
+
+
+def _deadline(site: Site, text: str) -> datetime:
+    """dd/mm/yyyy HH:mm (or ISO) in the site's time -> naive UTC."""
+    try:
+        at = datetime.strptime(text.strip(), DATE_FORMAT)
+    except ValueError:
+        try:
+            at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise Refused("bad_until") from None
+    at = at if at.tzinfo else at.replace(tzinfo=ZoneInfo(site.timezone))
+    return at.astimezone(UTC).replace(tzinfo=None)
+
+
+def extension_notice(hotline: str, code: str, agency: str, grant: bool, deadline: str,
+                     comment: str) -> tuple[str, str, str]:
+    """The agency's email (subject, body, and a short SMS text) on 1022's decision, in Vietnamese."""
+    said = "đồng ý" if grant else "không đồng ý"
+    subject = f"[{hotline}] Phiếu {code}: {said} gia hạn"
+    outcome = f"Hạn xử lý mới: {deadline}." if grant else f"Hạn xử lý vẫn là {deadline}."
+    email = (f"Kính gửi {agency},\n\nTổng đài {hotline} {said} gia hạn xử lý phiếu {code}. {outcome}\n"
+             + (f"{'Ghi chú' if grant else 'Lý do'}: {comment}\n" if comment else "")
+             + "\nXem vụ việc tại (liên kết dùng một lần): {link}\n")
+    return subject, email, f"{hotline}: {said} gia hạn phiếu {code}. {outcome} Xem: {{link}}"
+
+
+def _extension(db: Database, site: Site, user: UserView, aid: int, decision: str, until: str, comment: str) -> str:
+    row, now = stored.get(db, aid), utcnow()
+    if row is None:
+        raise Refused("not_found")
+    if row.processing != "extension_requested":
+        raise Refused("no_request")
+    new = (_deadline(site, until) if until else row.extension_until) if decision == "grant" else None
+    if decision == "grant" and new is None:
+        raise Refused("until_required")
+    if new is not None and new <= now:
+        raise Refused("bad_until")
+    agency = next((a for a in stored_agencies.every(db) if a.key == row.agency), None)
+    recipients = tuple(stored.Recipient("email", c.email, c.id) for c in (agency.contacts if agency else ())
+                       if c.active and c.email)
+    shown = (new or row.deadline_at).replace(tzinfo=UTC).astimezone(ZoneInfo(site.timezone)).strftime(DATE_FORMAT)
+    texts = extension_notice(site.hotline, row.ticket, agency.name if agency else row.agency, decision == "grant",
+                             shown, comment)
+    link = (site.notify.public_url or f"http://{site.ports.bind}:{site.ports.web}") + "/a/"
+    try:
+        code = shares.decide_extension(db, shares.Decision(aid, decision, new, comment, user.username, now, texts,
+                                                           recipients, link, site.agencies.link_hours))
+    except stored.AssignmentError as e:
+        raise Refused(e.code) from None
+    wake_all()
+    return code
+
+
+@allow(*REVIEWERS)
+async def extension(request: web.Request) -> web.Response:
+    """Grant more time (the proposed deadline or the one given) or refuse it with a comment."""
+    c, user, aid = console(request), request[USER], ident(request, what="assignment id")
+    data = await body(request)
+    decision, comment, until = data.get("decision"), _note(data, "comment"), data.get("until") or ""
+    if decision not in shares.DECISIONS or not isinstance(until, str):
+        raise fail(400, "decision: grant or refuse; until: dd/mm/yyyy HH:mm", code="invalid")
+    if decision == "refuse" and not comment:
+        raise _say(request, Refused("reason_required"))
+    code = await _run(request, _extension, c.db, c.site, user, aid, decision, until, comment)
+    return web.json_response(await _run(request, _listing, c.db, c.site, user, code))
+
+
 def routes() -> list[web.RouteDef]:
     return [web.get("/api/agencies", list_agencies), web.get("/api/tickets/{code}/suggest", suggested),
             web.post("/api/tickets/{code}/forward", forward),
             web.get("/api/tickets/{code}/assignments", list_assignments),
-            web.post("/api/assignments/{id}/reroute", reroute), web.post("/api/assignments/{id}/review", review)]
+            web.post("/api/assignments/{id}/reroute", reroute), web.post("/api/assignments/{id}/review", review),
+            web.post("/api/assignments/{id}/share", share), web.post("/api/assignments/{id}/extension", extension)]

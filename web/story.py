@@ -92,8 +92,10 @@ def _sentence(tell: Teller, kind: str, d: dict[str, Any]) -> str:  # noqa: C901 
         return t("story.note", by=d.get("by"), text=_quote(d.get("text")))
     if kind.startswith("agency_"):
         return _agency_action(tell, kind, d)
-    if kind in ("forward", "reroute", "review", "reply", "reminder", "overdue"):
+    if kind in ("forward", "reroute", "review", "reply", "reminder", "overdue", "share", "extension"):
         return _agency_step(tell, kind, d)
+    if kind in ("notify_sent", "notify_failed", "notify_retry"):
+        return _notification(tell, kind, d)
     if kind == "outcome" and "outcome" in d:
         return t("story.outcome", by=by, outcome=label("outcome", d.get("outcome")))
     details = ", ".join(f"{str(k).replace('_', ' ')} {_quote(v, 60) if isinstance(v, str) else v}"
@@ -103,7 +105,8 @@ def _sentence(tell: Teller, kind: str, d: dict[str, Any]) -> str:  # noqa: C901 
 
 def _agency_step(tell: Teller, kind: str, d: dict[str, Any]) -> str:
     """The 1022 side of a case: forwarded to an agency, re-routed, reminded of its deadline or
-    escalated as overdue, its answer reviewed, the citizen told."""
+    escalated as overdue, the call shared with it (or no longer), more time granted or refused,
+    its answer reviewed, the citizen told."""
     t, agency = tell.t, tell.label("agency", d.get("agency"))
     note = t("story.with_note", note=_quote(d.get("note"), 120)) if d.get("note") else ""
     due = tell.when(str(d["deadline_at"])) if d.get("deadline_at") else "—"
@@ -111,12 +114,39 @@ def _agency_step(tell: Teller, kind: str, d: dict[str, Any]) -> str:
         return t(f"story.{kind}", by=d.get("by"), agency=agency, due=due) + note
     if kind in ("reminder", "overdue"):  # the engine's reminders at 50 % / 80 %, and the escalation at 100 %
         return t(f"story.{kind}", agency=agency, step=d.get("step"), due=due, notified=d.get("notified", 0))
+    if kind == "share":
+        return t(f"story.share_{d.get('what')}" if d.get("shared") else f"story.unshare_{d.get('what')}",
+                 by=d.get("by"), agency=agency)
+    if kind == "extension":
+        comment = t("story.with_note", note=_quote(d.get("comment"), 120)) if d.get("comment") else ""
+        return t("story.extension_grant" if d.get("decision") == "grant" else "story.extension_refuse",
+                 by=d.get("by"), agency=agency, due=due) + comment
     if kind == "review":
         comment = t("story.with_note", note=_quote(d.get("comment"), 120)) if d.get("comment") else ""
         return t("story.review_approve" if d.get("decision") == "approve" else "story.review_return",
                  by=d.get("by"), agency=agency) + comment
     return t({"sms": "story.reply_sms", "callback": "story.reply_callback"}.get(str(d.get("by")),
                                                                                 "story.reply_none"))
+
+
+def _notification(tell: Teller, kind: str, d: dict[str, Any]) -> str:
+    """An email or SMS of the case: to whom (the contact and their agency, or the citizen), which
+    channel, sent (after how many tries), refused for good with the reason, or to be tried again."""
+    t = tell.t
+    if d.get("agency"):
+        name = tell.label("agency", d.get("agency"))
+        who = t("story.notify_contact", contact=d["contact"], agency=name) if d.get("contact") else name
+    else:
+        who = t("story.notify_citizen")
+    values = {"channel": t(f"story.channel.{d.get('channel')}"), "who": who, "to": d.get("recipient"),
+              "purpose": tell.words.get(f"story.notify_purpose.{d.get('purpose')}", str(d.get("purpose") or "")),
+              "error": _quote(d.get("error"), 120)}
+    if kind == "notify_sent":
+        tries = int(d.get("attempts") or 1)
+        return t("story.notify_sent", **values) + (t("story.notify_tries", n=tries) if tries > 1 else "")
+    if kind == "notify_failed":
+        return t("story.notify_failed", **values)
+    return t("story.notify_retry", next=tell.when(str(d.get("next_try_at"))), **values)
 
 
 def _agency_action(tell: Teller, kind: str, d: dict[str, Any]) -> str:

@@ -4,8 +4,8 @@ An agency acts only on its own assignments: every read and write takes the actin
 and refuses another agency's assignment (AgencyWorkError "other_agency", a 403 on the web).
 Each action also writes a ticket event, so the ticket's timeline shows who did what and when.
 One-time links are in db.queries.agency_links (create_link and use_link are importable from
-here too). The views never carry a caller's number or a recording: an agency sees the report,
-not the call.
+here too). The views carry a caller's number or a recording only when a 1022 supervisor has
+shared it for that assignment (db.queries.agency_shares): an agency sees the report, not the call.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.agency_models import Assignment, Attachment
-from db.models import Ticket
+from db.models import Call, Recording, Ticket
 from db.operations import AddEvent, Written
 # the one-time links live in agency_links; create_link and use_link stay importable from here
 from db.queries.agency_links import LinkError, LinkUse, create_link, use_link
@@ -26,9 +26,10 @@ from db.queries.assignments import StatusOf
 
 __all__ = ["AgencyWorkError", "LinkError", "LinkUse", "create_link", "use_link", "AssignmentView", "AttachmentView",
            "NewAttachment", "assignments", "assignment", "attachment", "stats", "acknowledge", "answer", "reject",
-           "request_extension"]
+           "request_extension", "own", "recording_of"]
 
 OPEN = ("in_progress", "extension_requested")  # processing states in which the agency still has to act
+SHARED_KINDS = ("call", "voicemail")  # the citizen's own words; a callback's recording is 1022 calling back
 
 
 class AgencyWorkError(LinkError):
@@ -84,6 +85,9 @@ class AssignmentView:
     review_comment: str | None
     closed_at: datetime | None
     attachments: tuple[AttachmentView, ...] = ()
+    extension_until: datetime | None = None  # the deadline the agency proposed with its request
+    caller_number: str | None = None  # only once 1022 shared it
+    recording_shared: bool = False  # shared by 1022, and a recording is stored
 
     @property
     def is_open(self) -> bool:
@@ -95,14 +99,19 @@ class AssignmentView:
     def as_dict(self, now: datetime) -> dict[str, Any]:
         def iso(t: datetime | None) -> str | None:
             return t.isoformat() + "Z" if t else None
-        return {"id": self.id, "ticket": self.ticket_code, "agency": self.agency, "field": self.field,
+        shared: dict[str, Any] = {}  # keys present only when shared: an unshared view never names them
+        if self.caller_number:
+            shared["caller_number"] = self.caller_number
+        if self.recording_shared:
+            shared["recording_shared"] = True
+        return {**shared, "id": self.id, "ticket": self.ticket_code, "agency": self.agency, "field": self.field,
                 "area": self.area, "address": self.address, "summary": self.summary, "note": self.note,
                 "created_at": iso(self.created_at), "delivery": self.delivery, "processing": self.processing,
                 "reason": self.reason, "suggested_agency": self.suggested_agency,
                 "deadline_at": iso(self.deadline_at), "overdue": self.overdue(now), "open": self.is_open,
                 "answer": self.answer, "answered_at": iso(self.answered_at), "answered_by": self.answered_by,
                 "review": self.review, "review_comment": self.review_comment, "closed_at": iso(self.closed_at),
-                "attachments": [a.as_dict() for a in self.attachments]}
+                "extension_until": iso(self.extension_until), "attachments": [a.as_dict() for a in self.attachments]}
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -111,12 +120,23 @@ def _attachment(a: Attachment) -> AttachmentView:
     return AttachmentView(a.id, a.filename, a.content_type, a.bytes, a.path, a.created_at, a.created_by)
 
 
+def recording_of(s: Session, ticket_id: int) -> Recording | None:
+    """The ticket's recording an agency may be given: the citizen's call, else their voicemail."""
+    found = list(s.scalars(select(Recording).where(Recording.ticket_id == ticket_id, Recording.status != "purged",
+                                                   Recording.kind.in_(SHARED_KINDS)).order_by(Recording.id)))
+    return next((r for r in found if r.kind == "call"), found[0] if found else None)
+
+
 def _view(s: Session, a: Assignment, t: Ticket) -> AssignmentView:
     files = tuple(_attachment(f) for f in s.scalars(
         select(Attachment).where(Attachment.assignment_id == a.id).order_by(Attachment.id)))
+    number = s.scalar(select(Call.caller_number).where(Call.id == t.call_id)) \
+        if a.shared_caller and t.call_id is not None else None
     return AssignmentView(a.id, t.code, a.agency, t.field, t.area, t.address, t.summary, a.note, a.created_at,
                           a.delivery, a.processing, a.reason, a.suggested_agency, a.deadline_at, a.answer,
-                          a.answered_at, a.answered_by, a.review, a.review_comment, a.closed_at, files)
+                          a.answered_at, a.answered_by, a.review, a.review_comment, a.closed_at, files,
+                          a.extension_until, number or None,
+                          bool(a.shared_recording) and recording_of(s, t.id) is not None)
 
 
 def assignments(db: Engine, agency: str, closed_limit: int = 20) -> list[AssignmentView]:
@@ -132,7 +152,8 @@ def assignments(db: Engine, agency: str, closed_limit: int = 20) -> list[Assignm
         return [_view(s, a, t) for a, t in [*open_rows, *done]]
 
 
-def _own(s: Session, agency: str, assignment_id: int) -> tuple[Assignment, Ticket]:
+def own(s: Session, agency: str, assignment_id: int) -> tuple[Assignment, Ticket]:
+    """The assignment and its ticket, if it is this agency's (not_found / other_agency otherwise)."""
     row = s.execute(select(Assignment, Ticket).join(Ticket, Ticket.id == Assignment.ticket_id)
                     .where(Assignment.id == assignment_id)).first()
     if row is None:
@@ -145,13 +166,13 @@ def _own(s: Session, agency: str, assignment_id: int) -> tuple[Assignment, Ticke
 def assignment(db: Engine, agency: str, assignment_id: int) -> AssignmentView:
     """One of the agency's assignments (not_found / other_agency otherwise)."""
     with Session(db) as s:
-        return _view(s, *_own(s, agency, assignment_id))
+        return _view(s, *own(s, agency, assignment_id))
 
 
 def attachment(db: Engine, agency: str, assignment_id: int, attachment_id: int) -> AttachmentView:
     """A file of one of the agency's assignments: another agency never gets it."""
     with Session(db) as s:
-        _own(s, agency, assignment_id)
+        own(s, agency, assignment_id)
         f = s.get(Attachment, attachment_id)
         if f is None or f.assignment_id != assignment_id:
             raise AgencyWorkError(f"no attachment {attachment_id}", "not_found")
@@ -197,7 +218,7 @@ def _text(value: str, what: str, limit: int = 4000) -> str:
 def acknowledge(db: Engine, agency: str, assignment_id: int, actor: str, now: datetime) -> None:
     """The agency has received the assignment (delivery -> acknowledged); again is harmless."""
     with Session(db) as s, s.begin():
-        a, t = _own(s, agency, assignment_id)
+        a, t = own(s, agency, assignment_id)
         _open(a, "acknowledge")
         if a.delivery == "acknowledged":
             return
@@ -211,7 +232,7 @@ def answer(db: Engine, agency: str, assignment_id: int, actor: str, text: str, f
     it), with its attachments' rows. An answer also acknowledges receipt."""
     text = _text(text, "answer")
     with Session(db) as s, s.begin():
-        a, t = _own(s, agency, assignment_id)
+        a, t = own(s, agency, assignment_id)
         _open(a, "answer")
         a.processing, a.review, a.answer, a.answered_at, a.answered_by = "answered", "pending", text, now, actor
         a.review_comment = None
@@ -237,7 +258,7 @@ def reject(db: Engine, agency: str, assignment_id: int, actor: str, reason: str,
     if suggested is not None and (len(suggested) > 32 or suggested == agency):
         raise AgencyWorkError("suggested agency: another agency's key", "invalid")
     with Session(db) as s, s.begin():
-        a, t = _own(s, agency, assignment_id)
+        a, t = own(s, agency, assignment_id)
         _open(a, "reject")
         a.processing, a.reason, a.suggested_agency, a.delivery = "rejected", reason, suggested, "acknowledged"
         _event(s, t, now, "agency_rejected", {"assignment": a.id, "agency": agency, "by": actor, "reason": reason,
@@ -252,9 +273,10 @@ def request_extension(db: Engine, agency: str, assignment_id: int, actor: str, r
     if until is not None and until <= now:
         raise AgencyWorkError("until: a time in the future", "invalid")
     with Session(db) as s, s.begin():
-        a, t = _own(s, agency, assignment_id)
+        a, t = own(s, agency, assignment_id)
         _open(a, "ask for more time")
         a.processing, a.reason, a.delivery = "extension_requested", reason, "acknowledged"
+        a.extension_until = until
         _event(s, t, now, "agency_more_time", {
             "assignment": a.id, "agency": agency, "by": actor, "reason": reason,
             "until": until.isoformat() + "Z" if until else None})

@@ -98,6 +98,9 @@ class AssignmentRow:
     closed_at: datetime | None
     late: bool | None
     replaces: int | None
+    shared_recording: bool = False  # what 1022 shared with the agency (db.queries.agency_shares)
+    shared_caller: bool = False
+    extension_until: datetime | None = None  # the deadline the agency proposed when it asked for more time
 
     def overdue(self, now: datetime) -> bool:
         return self.processing in WITH_AGENCY and now > self.deadline_at
@@ -119,7 +122,7 @@ def _row(a: Assignment, code: str) -> AssignmentRow:
     return AssignmentRow(a.id, code, a.agency, a.note, a.created_at, a.created_by, a.delivery, a.delivery_reason,
                          a.processing, a.reason, a.suggested_agency, a.deadline_at, a.answer, a.answered_at,
                          a.answered_by, a.review, a.reviewed_by, a.reviewed_at, a.review_comment, a.closed_at,
-                         a.late, a.replaces)
+                         a.late, a.replaces, bool(a.shared_recording), bool(a.shared_caller), a.extension_until)
 
 
 def _rows(db: Engine, *where: Any, order: Any = Assignment.id, limit: int | None = None) -> list[AssignmentRow]:

@@ -5,9 +5,16 @@ good (a 5xx for that recipient, an HTTP 4xx for that number), and the row says w
 lease, not a state: one conditional UPDATE moves `next_try_at` past the send's time, so of
 several senders exactly one takes a row, and a sender that dies mid-send leaves the row to be
 tried again when the lease ends (at worst sent twice, never lost).
+
+A notification about a ticket tells the ticket's timeline, in the transaction that changes its
+state: "notify_sent" (to whom, by which channel, after how many attempts), "notify_failed" (refused
+for good, and why) and "notify_retry" at its first failed try (why, and when it is tried again;
+later tries are not each written, or an outage would fill the timeline: the sent or failed event
+counts them).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,8 +22,9 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from db.agency_models import Assignment, Notification
+from db.agency_models import AgencyContact, Assignment, Notification
 from db.clock import utcnow
+from db.models import TicketEvent
 
 CHANNELS = ("email", "sms")
 STATES = ("queued", "sent", "failed")
@@ -96,12 +104,39 @@ def claim_due(db: Engine, now: datetime, lease: timedelta, channels: tuple[str, 
     return taken
 
 
-def _settle(db: Engine, notification_id: int, **values: Any) -> None:
+def _settle(db: Engine, notification_id: int, event: str | None, at: datetime, **values: Any) -> None:
     with Session(db) as s, s.begin():
-        s.execute(update(Notification).where(Notification.id == notification_id, Notification.state == "queued")
-                  .values(**values))
+        done = s.execute(update(Notification).where(Notification.id == notification_id, Notification.state == "queued")
+                         .values(**values).execution_options(synchronize_session=False))
+        if int(getattr(done, "rowcount", 0)) != 1:
+            return  # already settled (by another sender): nothing to tell twice
         if values.get("state") in ("sent", "failed"):
             _deliver(s, notification_id)
+        if event is not None:
+            _tell(s, notification_id, event, at)
+
+
+def _tell(s: Session, notification_id: int, kind: str, at: datetime) -> None:
+    """The ticket's event for a notification's new state: the contact's name and agency when the
+    recipient is one of the assignment's agency's contacts."""
+    n = s.scalars(select(Notification).where(Notification.id == notification_id)
+                  .execution_options(populate_existing=True)).one()
+    if n.ticket_id is None or (kind == "notify_retry" and n.attempts != 1):
+        return
+    agency = s.scalar(select(Assignment.agency).where(Assignment.id == n.assignment_id)) \
+        if n.assignment_id is not None else None
+    contact = s.scalar(select(AgencyContact.name).where(
+        AgencyContact.agency == agency,
+        (AgencyContact.email if n.channel == "email" else AgencyContact.mobile) == n.recipient)
+        .order_by(AgencyContact.id).limit(1)) if agency else None
+    detail: dict[str, Any] = {"notification": n.id, "assignment": n.assignment_id, "agency": agency,
+                              "contact": contact, "purpose": n.purpose, "channel": n.channel,
+                              "recipient": n.recipient, "attempts": n.attempts}
+    if kind != "notify_sent":
+        detail["error"] = n.last_error
+    if kind == "notify_retry":
+        detail["next_try_at"] = n.next_try_at.isoformat() + "Z"
+    s.add(TicketEvent(ticket_id=n.ticket_id, at=at, kind=kind, detail=json.dumps(detail, ensure_ascii=False)))
 
 
 def _deliver(s: Session, notification_id: int) -> None:
@@ -122,23 +157,25 @@ def _deliver(s: Session, notification_id: int) -> None:
 
 
 def mark_sent(db: Engine, notification_id: int, now: datetime) -> None:
-    _settle(db, notification_id, state="sent", sent_at=now, attempts=Notification.attempts + 1, last_error=None)
+    _settle(db, notification_id, "notify_sent", now, state="sent", sent_at=now, attempts=Notification.attempts + 1,
+            last_error=None)
 
 
-def mark_retry(db: Engine, notification_id: int, error: str, next_try_at: datetime) -> None:
+def mark_retry(db: Engine, notification_id: int, error: str, next_try_at: datetime,
+               now: datetime | None = None) -> None:
     """A send that failed for now (server down, 4xx): still queued, one more attempt counted."""
-    _settle(db, notification_id, attempts=Notification.attempts + 1, last_error=error[:_ERROR_LEN],
-            next_try_at=next_try_at)
+    _settle(db, notification_id, "notify_retry", now or utcnow(), attempts=Notification.attempts + 1,
+            last_error=error[:_ERROR_LEN], next_try_at=next_try_at)
 
 
 def mark_waiting(db: Engine, notification_id: int, error: str, next_try_at: datetime) -> None:
     """Not tried (its channel is not configured): still queued, no attempt counted."""
-    _settle(db, notification_id, last_error=error[:_ERROR_LEN], next_try_at=next_try_at)
+    _settle(db, notification_id, None, next_try_at, last_error=error[:_ERROR_LEN], next_try_at=next_try_at)
 
 
 def mark_failed(db: Engine, notification_id: int, error: str, now: datetime) -> None:
     """Refused for good by the server: it will not be tried again; `error` says why."""
-    _settle(db, notification_id, state="failed", attempts=Notification.attempts + 1,
+    _settle(db, notification_id, "notify_failed", now, state="failed", attempts=Notification.attempts + 1,
             last_error=error[:_ERROR_LEN], next_try_at=now)
 
 

@@ -1,6 +1,7 @@
 // The agency's page: its assignments (open first, nearest deadline first; overdue in red), one
 // case with its answer form (text + PDF/image files), reject with a reason, ask for more time,
-// and the agency's counts. A one-time link opens one case only (`single`).
+// and the agency's counts. A one-time link opens one case only (`single`). The caller's number and
+// the call's recording show only when 1022 shared them for this case.
 "use strict";
 let current = null;
 
@@ -54,7 +55,11 @@ async function openCase(id) {
   fact(dl, "agency.received", TD.when(a.created_at));
   fact(dl, "agency.deadline", deadline(a));
   fact(dl, "agency.state", stateOf(a));
+  if (a.caller_number) fact(dl, "agency.caller", TD.el("a", {href: "tel:" + a.caller_number, id: "case-caller"}, a.caller_number));
+  if (a.recording_shared) fact(dl, "agency.recording", TD.el("audio", {controls: "", preload: "none", id: "case-recording",
+    src: `/api/agency/assignments/${a.id}/recording`}));
   if (a.reason) fact(dl, "agency.reason", a.reason);
+  if (a.extension_until) fact(dl, "agency.proposed", TD.when(a.extension_until));
   if (a.review_comment) fact(dl, "agency.review_comment", a.review_comment);
   document.getElementById("case-actions").hidden = !a.open;
   document.getElementById("ack").hidden = a.delivery === "acknowledged";
@@ -105,6 +110,12 @@ document.getElementById("extension-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   act("extension", {reason: document.getElementById("extension-reason").value,
     until: document.getElementById("extension-until").value}, "agency.extension_asked");
+});
+
+// a link to another case of the same page (/agency#12) opens it without a reload
+window.addEventListener("hashchange", () => {
+  const id = Number(location.hash.slice(1));
+  if (id && (!current || current.id !== id)) TD.run(() => openCase(id));
 });
 
 TD.run(async () => {

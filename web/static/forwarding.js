@@ -1,6 +1,7 @@
 // The ticket page's forwarding section: the ticket's assignments (agency, notification, processing,
 // deadline in the site's time, overdue marked), the forward form with the suggested agencies ticked,
-// reroute after a rejection, and the supervisor's approve / return of an answer.
+// reroute after a rejection, the supervisor's approve / return of an answer, grant or refuse of a
+// request for more time, and what is shared with each agency (the call's recording, the caller's number).
 "use strict";
 (() => {
   const section = document.getElementById("forwarding");
@@ -16,10 +17,45 @@
     if (a.suggested_agency) out.push(TD.el("div", {class: "muted"}, TD.t("fwd.suggested_agency", {agency: a.suggested_agency})));
     if (a.review === "returned" && a.review_comment) out.push(TD.el("div", {class: "muted"}, TD.t("fwd.returned_comment", {comment: a.review_comment})));
     if (a.replaces) out.push(TD.el("div", {class: "muted"}, TD.t("fwd.replaces", {id: a.replaces})));
+    if (a.extension_until) out.push(TD.el("div", {class: "muted"}, TD.t("fwd.asked_until", {until: TD.when(a.extension_until)})));
+    for (const what of ["recording", "caller"]) {
+      if (a["shared_" + what]) out.push(TD.el("div", {class: "muted fwd-shared"}, TD.t("fwd.shared_" + what)));
+    }
     return TD.el("span", {}, ...out);
   }
 
+  function shares(a, data) {
+    if (!data.can_review) return "";
+    return TD.el("div", {class: "fwd-shares"}, ...["recording", "caller"].map((what) => {
+      const on = a["shared_" + what];
+      return TD.el("button", {type: "button", id: `share-${what}-${a.id}`, "aria-pressed": on ? "true" : "false",
+        onclick: () => TD.run(async () => {
+          render(await TD.api("POST", `/api/assignments/${a.id}/share`, {what, shared: !on}));
+          TD.flash(TD.t("fwd.shares_changed"));
+        })}, TD.t((on ? "fwd.unshare_" : "fwd.share_") + what));
+    }));
+  }
+
+  function extension(a) {
+    const until = TD.el("input", {id: `until-${a.id}`, inputmode: "numeric", placeholder: "dd/mm/yyyy HH:mm",
+      "aria-label": TD.t("fwd.new_deadline"), value: a.extension_until ? TD.when(a.extension_until) : ""});
+    const comment = TD.el("input", {id: `extension-comment-${a.id}`, maxlength: "2000",
+      placeholder: TD.t("fwd.extension_comment"), "aria-label": TD.t("fwd.extension_comment")});
+    const decide = (decision, done) => TD.run(async () => {
+      render(await TD.api("POST", `/api/assignments/${a.id}/extension`, {decision, until: until.value, comment: comment.value}));
+      TD.flash(TD.t(done));
+    });
+    return TD.el("div", {class: "fwd-extension"}, TD.el("label", {}, TD.t("fwd.new_deadline"), " ", until), " ", comment, " ",
+      TD.el("button", {type: "button", class: "go", id: `grant-${a.id}`, onclick: () => decide("grant", "fwd.granted")}, TD.t("fwd.grant")),
+      " ", TD.el("button", {type: "button", id: `refuse-${a.id}`, onclick: () => decide("refuse", "fwd.refused")}, TD.t("fwd.refuse")));
+  }
+
   function actions(a, data, agencies) {
+    return TD.el("span", {}, decision(a, data, agencies), shares(a, data));
+  }
+
+  function decision(a, data, agencies) {
+    if (a.processing === "extension_requested" && data.can_review) return extension(a);
     if (a.processing === "rejected" && data.can_forward) {
       const others = agencies.filter((x) => x.key !== a.agency && x.fields.includes(data.field));
       const pick = TD.el("select", {"aria-label": TD.t("fwd.reroute_to")},
