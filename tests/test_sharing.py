@@ -226,6 +226,22 @@ async def test_more_time_granted_moves_the_deadline_and_restarts_reminders_refus
     assert before < a.deadline_at
 
 
+async def test_a_short_extension_of_an_old_case_sends_no_reminder_at_once(served):
+    """Granted a day more after a month: 80 % of the new span has passed already, so that step
+    counts as sent (no "80 %" reminder right after the grant); the 100 % escalation still follows."""
+    db, light = served.db, served.ids["light"]
+    hoa = await served.logged_in("hoa")
+    month_ago = row(db, light).created_at - timedelta(days=30)
+    with Session(db) as s, s.begin():
+        s.execute(update(Assignment).where(Assignment.id == light).values(created_at=month_ago))
+    await ask(served, light, None)
+    tomorrow = (datetime.now(ZoneInfo(served.site.timezone)) + timedelta(days=1)).strftime("%d/%m/%Y %H:%M")
+    got, body = await decide(hoa, light, decision="grant", until=tomorrow)
+    assert got == 200, body
+    assert row(db, light).reminded == 80
+    assert light in [p.id for p in reminder_books.pending(db)]  # the 100 % step is still to come
+
+
 @pytest.fixture
 def sink():
     server = SmtpSink(refuse=("mai.lt@soxaydung.example.vn",))

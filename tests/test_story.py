@@ -62,6 +62,7 @@ EVERY_KIND = REPORT_CALL + [
     {"kind": "queue", "detail": {"queue": "operator", "step": "join", "source": "queue_log"}},
     {"kind": "edit", "detail": {"by": "lan", "area": "hai_chau", "status": "forwarded", "summary": "Cây đổ"}},
     {"kind": "note", "detail": {"by": "lan", "text": "Người dân đang chờ"}},
+    {"kind": "edit", "detail": {"by": "lan", "reply_by": "sms"}},
     {"kind": "outcome", "detail": {"by": "lan", "outcome": "report_taken"}},
 ]
 
@@ -107,6 +108,7 @@ def test_sentences_say_what_happened_with_display_names(site):
     assert "lan đã sửa: Phường / khu vực → Quận Hải Châu, Trạng thái → Đã chuyển cơ quan, Nội dung → “Cây đổ”" \
         in texts_vi
     assert "lan changed: Ward / area → Hai Chau District, Status → Forwarded, Summary → “Cây đổ”" in texts_en
+    assert "lan đã sửa: Cách trả lời công dân → Tin nhắn SMS" in texts_vi
     assert "Khách vào hàng đợi Tổng đài viên (theo nhật ký tổng đài)" in texts_vi
 
 

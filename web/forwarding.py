@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from agencies import forwarding as rules
-from agencies.deadlines import due, policy_for
+from agencies.deadlines import DeadlineError, due, policy_for
+from agencies.reminders import step_due
 from agencies.routing import suggest
 from config import Site
 from db.clock import utcnow
@@ -291,9 +292,16 @@ def _extension(db: Database, site: Site, user: UserView, aid: int, decision: str
     texts = extension_notice(site.hotline, row.ticket, agency.name if agency else row.agency, decision == "grant",
                              shown, comment)
     link = (site.notify.public_url or f"http://{site.ports.bind}:{site.ports.web}") + "/a/"
+    # the reminders count again towards the new deadline, from the forward; a step already passed
+    # under it is marked sent, so a grant is not followed at once by a "half the time" reminder
+    try:
+        passed = step_due(site, field=_ticket(db, user, row.ticket).get("field"), agency=row.agency,
+                          created_at=row.created_at, deadline_at=new, now=now, reminded=0) if new else None
+    except DeadlineError:  # a date beyond the office-hours horizon (years away): no step has passed
+        passed = None
     try:
         code = shares.decide_extension(db, shares.Decision(aid, decision, new, comment, user.username, now, texts,
-                                                           recipients, link, site.agencies.link_hours))
+                                                           recipients, link, site.agencies.link_hours, passed or 0))
     except stored.AssignmentError as e:
         raise Refused(e.code) from None
     wake_all()

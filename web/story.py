@@ -17,7 +17,7 @@ from ivr.menu import Action
 from web.teller import Teller, ivr_path, menu_tree
 
 __all__ = ["EDITABLE", "Teller", "describe", "describe_ticket", "ivr_path", "menu_tree"]
-EDITABLE = ("field", "priority", "status", "summary", "caller_name", "address", "area", "outcome")
+EDITABLE = ("field", "priority", "status", "summary", "caller_name", "address", "area", "outcome", "reply_by")
 
 
 def describe(event: dict[str, Any], site: Site, lang: str, teller: Teller | None = None) -> str:
@@ -170,7 +170,7 @@ def _quote(value: Any, size: int = 160) -> str:
 
 
 def _value(tell: Teller, key: str, value: Any) -> str:
-    group = {"field": "field", "status": "status", "area": "area", "outcome": "outcome"}.get(key)
+    group = key if key in ("field", "status", "area", "outcome", "reply_by") else None
     if group:
         return tell.label(group, value)
     if value in (None, ""):

@@ -8,9 +8,10 @@ reads (`shared_recording`, `shared_caller`) refuse with AgencyWorkError "not_sha
 whatever else holds, and "other_agency" for another agency's assignment.
 
 A decision on a request for more time (`decide_extension`) moves the deadline (granted: the date
-the agency proposed or the one 1022 sets; `reminded` back to 0 so the 50/80/100 % steps count
-again against the new deadline) or keeps it (refused, with a comment); either way the case is
-back in progress, a ticket event says so, and the agency's contacts are emailed.
+the agency proposed or the one 1022 sets; `reminded` back to the step already passed under the
+new deadline, so the 50/80/100 % steps count again against it and none goes out at once) or keeps
+it (refused, with a comment); either way the case is back in progress, a ticket event says so,
+and the agency's contacts are emailed.
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ class Decision:
     recipients: tuple[Recipient, ...]
     link_base: str
     link_hours: float
+    reminded: int = 0  # a grant: the reminder step already passed under the new deadline (none is resent)
 
 
 def _event(s: Session, ticket_id: int, at: datetime, kind: str, detail: dict[str, Any]) -> None:
@@ -125,7 +127,7 @@ def decide_extension(db: Engine, d: Decision) -> str:
             raise AssignmentError(f"assignment {a.id} is {a.processing}: no request for more time", "no_request")
         before = a.deadline_at
         if d.decision == "grant" and d.until is not None:
-            a.deadline_at, a.reminded = d.until, 0
+            a.deadline_at, a.reminded = d.until, d.reminded
         a.processing, a.extension_until, a.reason = "in_progress", None, None  # the event keeps the reason
         notify_with_links(s, ticket.id, a.id, "extension", d.recipients, d.texts, d.at, d.link_base, d.link_hours)
         _event(s, ticket.id, d.at, "extension", {
