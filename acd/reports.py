@@ -167,10 +167,17 @@ def to_csv(data: dict[str, Any], name: str, names: Mapping[str, str]) -> str:
     return out.getvalue()
 
 
-def to_zip(data: dict[str, Any], names: Mapping[str, str]) -> bytes:
-    """Every table, one CSV file each (each with its BOM)."""
+def to_zip(data: dict[str, Any], names: Mapping[str, str],
+           more: Mapping[str, list[list[Any]]] | None = None) -> bytes:
+    """Every table, one CSV file each (each with its BOM); `more`: other tables by file name
+    (the agencies' figures, computed elsewhere)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for name in TABLES:
             z.writestr(f"{name}.csv", to_csv(data, name, names).encode("utf-8"))
+        for name, rows in (more or {}).items():
+            out = io.StringIO()
+            out.write(BOM)
+            csv.writer(out).writerows(rows)
+            z.writestr(f"{name}.csv", out.getvalue().encode("utf-8"))
     return buffer.getvalue()

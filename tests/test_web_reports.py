@@ -94,7 +94,8 @@ def test_leader_reads_the_reports_page(served):
         archive = p.request.get(served.base + p.get_attribute("#zip", "href"))
         assert archive.ok
         with zipfile.ZipFile(io.BytesIO(archive.body())) as z:
-            assert len(z.namelist()) == 6
+            assert len(z.namelist()) == 6 + 2  # and the agencies' two tables
+            assert z.read("agencies-agencies.csv").decode("utf-8-sig").splitlines()[0].startswith("Cơ quan")
             assert "Lĩnh vực,Môi trường,1" in z.read("tickets.csv").decode("utf-8-sig").splitlines()
 
         p.set_viewport_size({"width": 390, "height": 844})

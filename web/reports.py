@@ -81,8 +81,10 @@ async def get_csv(request: web.Request) -> web.Response:
 
 @allow(*LEADERS)
 async def get_zip(request: web.Request) -> web.Response:
-    data = await _report(request)
-    return web.Response(body=reports.to_zip(data, _names(request)), content_type="application/zip", headers={
+    data, names = await _report(request), _names(request)
+    agencies = await _agencies(request)  # the agencies' tables too: one download has every table
+    more = {f"agencies-{name}": statistics.table(agencies, name, names) for name in statistics.TABLES}
+    return web.Response(body=reports.to_zip(data, names, more), content_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="tongdai-{data["from"]}-{data["to"]}.zip"'})
 
 
