@@ -38,6 +38,12 @@ class Ports:
     web: int
     rtp_start: int
     rtp_end: int
+    public: int = 8090  # the citizens' portal and Open311 (issue 17)
+    public_bind: str = ""  # its own address ("" = `bind`): it may face the province's reverse proxy
+
+    @property
+    def public_address(self) -> str:
+        return self.public_bind or self.bind
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,16 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class PublicSettings:
+    """The public portal (`[public]`): how long its figures are kept before they are computed again,
+    the reverse proxy whose X-Forwarded-For is believed ("" = none: the peer's address counts), and
+    the address citizens reach it at (links in SMS and Open311 answers)."""
+    cache_seconds: int = 300
+    proxy: str = ""
+    base_url: str = ""
+
+
+@dataclass(frozen=True)
 class Site:
     file: Path
     name: str
@@ -188,6 +204,7 @@ class Site:
     wallboard: WallboardSettings = WallboardSettings()
     agencies: AgencySettings = AgencySettings()  # config.agencies_file
     notify: NotifySettings = NotifySettings()  # config.notify_file
+    public: PublicSettings = PublicSettings()
 
     def queue_for(self, field: str) -> str:
         """The queue that takes reports of `field` (the operator's when none names it)."""

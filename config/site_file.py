@@ -20,7 +20,7 @@ from config.notify_file import read_notify
 from config.reader import ConfigError, Table, between, matches
 from config.settings import (  # noqa: F401 (other modules take the types from here)
     ROOT, CallbackSettings, Emergency, Holidays, Paths, PbxSettings, Ports, Queue, ReportField, Seats,
-    SecuritySettings, Site, Trunk, WebSettings)
+    PublicSettings, SecuritySettings, Site, Trunk, WebSettings)
 
 DEMO_SITE = ROOT / "sites" / "demo.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -201,10 +201,12 @@ def site_from_dict(path: Path, data: dict[str, Any]) -> Site:
     ports = Ports(p.get("bind", str, "127.0.0.1"), p.get("sip", int, 5060, port), p.get("ami", int, 5038, port),
                   p.get("agi", int, 4573, port), p.get("web", int, 8080, port),
                   p.get("rtp_start", int, 10000, between(1024, 65534)),
-                  p.get("rtp_end", int, 20000, between(1025, 65535)))
+                  p.get("rtp_end", int, 20000, between(1025, 65535)), p.get("public", int, 8090, port),
+                  p.get("public_bind", str, "", lambda v: None if v == "" or re.fullmatch(r"[0-9.:a-fA-F]+", v)
+                        else "must be an IP address (or empty: the same as ports.bind)"))
     if ports.rtp_end <= ports.rtp_start:
         raise p.fail("rtp_end", "must be above ports.rtp_start")
-    used = [("sip", ports.sip), ("ami", ports.ami), ("agi", ports.agi), ("web", ports.web)]
+    used = [("sip", ports.sip), ("ami", ports.ami), ("agi", ports.agi), ("web", ports.web), ("public", ports.public)]
     for i, (k, v) in enumerate(used):
         for k2, v2 in used[:i]:
             if v == v2:
@@ -263,9 +265,16 @@ def site_from_dict(path: Path, data: dict[str, Any]) -> Site:
                             "must be the TLS proxy's IP address"))
     w.done()
     notify = read_notify(top)
+    pub = top.table("public")
+    public = PublicSettings(pub.get("cache_seconds", int, 300, between(1, 86400)),
+                            pub.get("proxy", str, "", lambda v: None if v == "" or re.fullmatch(r"[0-9.:a-fA-F]+", v)
+                                    else "must be the reverse proxy's IP address (or empty)"),
+                            pub.get("base_url", str, "", lambda v: None if v == "" or re.fullmatch(r"https?://\S+", v)
+                                    else "must start with http:// or https://"))
+    pub.done()
     top.done()
     return Site(file=path, name=name, province=province, hotline=hotline, timezone=timezone, trunk=trunk,
                 agents=agents, supervisors=supervisors, hours=hours, holidays=hol, fields=fields, queues=queues,
                 emergency=emergency, ports=ports, paths=paths, pbx=pbx, ivr_file=ivr_file, menu_retries=retries,
                 retention_days=retention, callbacks=callbacks, security=security, web=web, areas=areas, desk=desk,
-                wallboard=wallboard, agencies=agencies, notify=notify)
+                wallboard=wallboard, agencies=agencies, notify=notify, public=public)

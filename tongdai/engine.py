@@ -21,6 +21,7 @@ from db.writer import TicketBook
 from ivr import flows, hours
 from ivr.menu import load_menu
 from notify import Outbox
+from portal.app import PublicSite
 from recordings.watcher import RecordingWatcher
 from config import Site
 from web.accounts import ensure_admin
@@ -48,6 +49,7 @@ class Engine:
         self.acd.listeners.append(self.security.on_event)
         self.web = WebConsole(Console(site, self.db, self.tickets, self.acd, self.security, self.agi,
                                       self.recordings))
+        self.public = PublicSite(site, self.db)
         self.tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -64,6 +66,7 @@ class Engine:
         await self.agi.start()
         await asyncio.to_thread(ensure_admin, self.site, self.db)
         await self.web.start()
+        await self.public.start()
         await asyncio.to_thread(self.security.start)
         self.tasks.append(asyncio.create_task(self.recordings.run(), name="recordings"))
         self.tasks.append(asyncio.create_task(Outbox(self.site, self.db).run(), name="notify"))
@@ -89,6 +92,7 @@ class Engine:
     async def close(self) -> None:
         await self.agi.close()
         await self.web.close()
+        await self.public.close()
         await asyncio.to_thread(self.security.close)
         for task in self.tasks:
             task.cancel()

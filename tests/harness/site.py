@@ -43,12 +43,12 @@ def dump(data: dict, prefix: str = "") -> str:
     return "\n".join(out)
 
 
-def _distinct_ports() -> tuple[int, int, int, int]:
-    """Free ports for SIP (UDP) and AMI, FastAGI, web (TCP), never the same twice: the kernel may
-    hand out a port just released, and the site loader rightly refuses two services on one port."""
+def _distinct_ports() -> tuple[int, int, int, int, int]:
+    """Free ports for SIP (UDP) and AMI, FastAGI, web, public (TCP), never the same twice: the kernel
+    may hand out a port just released, and the site loader rightly refuses two services on one port."""
     while True:
         ports = (free_port(), free_port(socket.SOCK_STREAM), free_port(socket.SOCK_STREAM),
-                 free_port(socket.SOCK_STREAM))
+                 free_port(socket.SOCK_STREAM), free_port(socket.SOCK_STREAM))
         if len(set(ports)) == len(ports):
             return ports
 
@@ -59,8 +59,8 @@ def make_site(base: Path, demo_hours: bool = False, **changes: dict) -> Site:
     unless `demo_hours` keeps the demo's 07:30-17:30 and Vietnam's public holidays."""
     data = tomllib.loads(DEMO_SITE.read_text(encoding="utf-8"))
     rtp = 20000 + (free_port() % 400) * 20
-    sip, ami, agi, web = _distinct_ports()
-    data["ports"].update(sip=sip, ami=ami, agi=agi, web=web, rtp_start=rtp, rtp_end=rtp + 1999)
+    sip, ami, agi, web, public = _distinct_ports()
+    data["ports"].update(sip=sip, ami=ami, agi=agi, web=web, public=public, rtp_start=rtp, rtp_end=rtp + 1999)
     data["paths"] = {"data": str(base / "data")}
     if new_database_url is not None:
         data["paths"]["database_url"] = new_database_url()

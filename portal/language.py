@@ -1,0 +1,64 @@
+"""The portal's languages: Vietnamese first, English one link away (`?lang=en`, remembered in a
+cookie). Templates are translated with gettext from `catalogs/vi/*.po` (English message ids)."""
+from __future__ import annotations
+
+import io
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+HERE = Path(__file__).parent
+LANGUAGES = ("vi", "en")
+DEFAULT = "vi"
+COOKIE = "tongdai_public_lang"
+
+
+@cache
+def translations(lang: str) -> Translations:
+    merged = Catalog(locale=lang)
+    for po in sorted((HERE / "catalogs" / lang).glob("*.po")):
+        with po.open("rb") as f:
+            for message in read_po(f, locale=lang):
+                if message.id:
+                    merged.add(message.id, message.string)
+    buffer = io.BytesIO()
+    write_mo(buffer, merged)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+@cache
+def environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "pages"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def language_of(request: web.Request) -> str:
+    chosen = request.query.get("lang") or request.cookies.get(COOKIE)
+    return chosen if chosen in LANGUAGES else DEFAULT
+
+
+def gettext(request: web.Request, message: str) -> str:
+    return translations(language_of(request)).gettext(message)
+
+
+def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
+    """A page in the reader's language; a language chosen by link is remembered."""
+    from portal.context import public
+    lang = language_of(request)
+    site = public(request).site
+    html = environment(lang).get_template(template).render(
+        lang=lang, other="en" if lang == "vi" else "vi", path=request.path, site=site, **values)
+    response = web.Response(text=html, content_type="text/html", charset="utf-8", status=status)
+    if request.query.get("lang") in LANGUAGES:
+        response.set_cookie(COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="Lax")
+    return response
