@@ -9,14 +9,14 @@ from aiohttp import web
 
 from config import Site
 from db.types import Database
-from portal import home
+from portal import cases, home, lookup, open311, report_form, results
 from portal.context import PUBLIC, Public
 from web.guard import database, headers
 
 log = logging.getLogger("tongdai.portal")
 HERE = Path(__file__).parent
 VENDOR = HERE.parent / "web" / "static" / "vendor"  # Chart.js, vendored once for both sites
-MODULES = [home]  # each module's routes(); the portal's parts add themselves here
+MODULES = [home, results, cases, lookup, report_form, open311]  # each module's routes()
 
 
 def make_public_app(p: Public) -> web.Application:

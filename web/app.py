@@ -8,8 +8,8 @@ from aiohttp import web
 
 from agi_scripts.protocol import ROUND_TRIPS
 from db.models import CASE_STATUSES, TICKET_KINDS, TICKET_STATUSES
-from web import (accounts, admin, agency, callbacks, desk, exports, forwarding, language, live, login, pages, reports,
-                 tickets, wallboard)
+from web import (accounts, admin, agency, callbacks, desk, exports, forwarding, language, live, login, pages,
+                 publication, reports, tickets, triage, wallboard)
 from web.context import CONSOLE, Console
 from web.guard import RateLimiter, allow, body, database, fail, headers, session
 
@@ -89,7 +89,7 @@ def make_app(c: Console) -> web.Application:
     c.limiter = RateLimiter()
     c.hub = live.Hub(c)
     for module in (login, language, pages, tickets, forwarding, agency, exports, desk, wallboard, callbacks, reports,
-                   admin, live):
+                   publication, triage, admin, live):
         app.add_routes(module.routes())
     app.add_routes([web.get("/api/site", site_info), web.get("/api/users", list_users),
                     web.post("/api/users", add_user), web.get("/api/openapi.json", openapi),

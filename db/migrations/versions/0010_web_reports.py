@@ -1,0 +1,20 @@
+"""web_reports: reports from the public web form: contact, consent, photos
+
+Revision ID: 0010
+Revises: 0009
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # (issue 17, being built)
+
+
+def downgrade() -> None:
+    pass

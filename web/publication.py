@@ -1,0 +1,8 @@
+"""(issue 17, being built)"""
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def routes() -> list[web.RouteDef]:
+    return []
