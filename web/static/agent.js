@@ -1,7 +1,8 @@
 // Agent desk: state buttons (same as *11-*14), the screen-pop with structured entry, a stack of
-// pops that never overwrites unsaved text, the outcome before Ready, hold and transfers.
+// pops that never overwrites unsaved text, the outcome before Ready, hold and transfers, and the
+// ticket's forward to the agencies right after the call (agencies_pick.js).
 "use strict";
-let site = null, desk = null;
+let site = null, desk = null, box = null;
 let current = null;      // the ticket record on the form
 let dirty = false;       // the agent typed or chose something not yet saved
 const stack = [];        // pops waiting until the current ticket is saved or dismissed
@@ -70,8 +71,7 @@ function show(t) {
   $("t-summary").value = t.summary || "";
   $("t-reply-by").value = t.reply_by || "callback";  // not chosen yet: the default the review applies
   $("t-note").value = "";
-  TD.fillSelect($("t-status"), [["", TD.t("desk.keep_status", {status: TD.label("status", t.status)})],
-    ...site.case_statuses.filter((s) => s !== t.status).map((s) => [s, TD.label("status", s)])]);
+  fillStatus(t);
   $("t-status").value = "";
   markRequired(t.kind);
   $("current-ticket").hidden = false; $("current-ticket").href = "#pop"; $("current-code").textContent = t.code;
@@ -81,8 +81,28 @@ function show(t) {
     : [TD.el("li", {class: "muted"}, TD.t("desk.no_earlier"))]));
   openCases(t.open_cases || []);
   drawStack();
+  drawBox();
   $("t-summary").focus();
 }
+
+function fillStatus(t) {
+  TD.fillSelect($("t-status"), [["", TD.t("desk.keep_status", {status: TD.label("status", t.status)})],
+    ...site.case_statuses.filter((s) => s !== t.status).map((s) => [s, TD.label("status", s)])]);
+}
+
+// The forward box follows the saved ticket (the server routes on it): a field or area chosen on the
+// form but not saved yet asks for a save first, so the agencies shown are the ones the forward gets.
+function drawBox() {
+  if (!current || !box) return;
+  const field = $("t-field").value || current.field || "", area = $("t-area").value || current.area || "";
+  const mode = !["agent", "supervisor", "admin"].includes(TD.role) ? "off" : !field ? "need_field"
+    : site.areas.length && !area ? "need_area"
+    : field !== (current.field || "") || area !== (current.area || "") ? "unsaved" : "ready";
+  box.show(current.code, mode, current);
+}
+
+// unsaved: the form's entry, or a note for the agencies typed in the forward box
+function unsaved() { return dirty || (box !== null && box.noteTyped()); }
 
 // A caller who calls again: what is still pending for their number, which agency holds it, by when.
 function openCases(cases) {
@@ -102,7 +122,7 @@ function drawStack() {
 }
 
 function pop(t) {
-  if (current && dirty && current.code !== t.code) { stack.push(t); drawStack(); TD.flash(TD.t("desk.stacked", {code: t.code})); }
+  if (current && unsaved() && current.code !== t.code) { stack.push(t); drawStack(); TD.flash(TD.t("desk.stacked", {code: t.code})); }
   else show(t);
   loadMine();
 }
@@ -136,39 +156,71 @@ function showMissing(keys) {
   $(ENTRY[keys[0]])?.focus();
 }
 
-async function save(ev) {
-  if (ev) ev.preventDefault();
-  if (!current) return;
+// Writes the form's changes and note (said in the flash); false when a required entry is missing
+// (shown on the form), the server refused one, or there was nothing to save.
+async function store() {
   markRequired(current.kind);
   const change = changes(), note = $("t-note").value.trim();
   const after = {...current, ...change};
   const need = required(current.kind).filter((k) => !String(after[k] || "").trim());
   if (site.outcome_required && current.agent && !after.outcome) need.push("outcome");
-  if (need.length) { showMissing(need); return; }
-  if (!Object.keys(change).length && !note) { TD.flash(TD.t("common.nothing_to_save")); dirty = false; return; }
+  if (need.length) { showMissing(need); return false; }
+  if (!Object.keys(change).length && !note) { TD.flash(TD.t("common.nothing_to_save")); dirty = false; return false; }
   const code = current.code;
   try {
     if (Object.keys(change).length) await TD.api("PATCH", "/api/tickets/" + encodeURIComponent(code), change);
   } catch (e) {
-    if (e.body && e.body.missing) { showMissing(e.body.missing); return; }
+    if (e.body && e.body.missing) { showMissing(e.body.missing); return false; }
     throw e;
   }
   if (note) await TD.api("POST", `/api/tickets/${encodeURIComponent(code)}/notes`, {text: note});
   TD.flash(TD.t("desk.saved", {code}));
   dirty = false;
-  if (stack.length) next(); else await openTicket(code);
+  return true;
+}
+
+async function save(ev) {
+  if (ev) ev.preventDefault();
+  if (!current) return;
+  const code = current.code;
+  if (!(await store())) return;
+  if (stack.length && !box.noteTyped()) next(); else await openTicket(code);
+  loadMine();
+}
+
+// Save this ticket and stay on it (a waiting pop comes after the forward, when the agent closes it).
+async function saveHere() {
+  const code = current.code;
+  if (!(await store())) return false;
+  await openTicket(code);
+  loadMine();
+  return current.code === code;
+}
+
+// Before a forward: the unsaved entry is saved first (the forward goes with the ticket as typed),
+// or nothing is forwarded when the save is refused.
+async function saveFirst() {
+  if (!current) return false;
+  return Object.keys(changes()).length || $("t-note").value.trim() ? saveHere() : true;
+}
+
+// the ticket's assignments changed (forwarded here or elsewhere): its status on the form follows
+function forwarded(listing) {
+  current.status = listing.status;
+  fillStatus(current);
   loadMine();
 }
 
 function dismiss() {
-  if (dirty && !confirm(TD.t("desk.discard"))) return;
+  if (unsaved() && !confirm(TD.t("desk.discard"))) return;
   next();
 }
 
 function ended(m) {
   if (current && m.ticket === current.code) { $("pop").classList.add("ended"); $("pop-ended").hidden = false; }
   loadMine();
-  if (current && m.ticket === current.code && !dirty && !(site.outcome_required && !current.outcome)) {
+  const forward = current && current.kind === "report" && box.waiting();  // a report still to forward
+  if (current && m.ticket === current.code && !unsaved() && !(site.outcome_required && !current.outcome) && !forward) {
     $("pop").hidden = true;  // nothing to finish: the ticket stays one click away in the bar
   }
 }
@@ -205,7 +257,7 @@ document.addEventListener("keydown", (ev) => {
   if (ev.ctrlKey && ev.key === "Enter") { ev.preventDefault(); TD.run(save); }
   else if (ev.altKey && /^[1-9]$/.test(ev.key)) {
     const option = $("t-field").options[Number(ev.key)];  // option 0 is the blank
-    if (option) { ev.preventDefault(); $("t-field").value = option.value; dirty = true; }
+    if (option) { ev.preventDefault(); $("t-field").value = option.value; dirty = true; drawBox(); }
   }
 });
 
@@ -214,7 +266,10 @@ const ready = (async () => {
   await TD.fillSelect($("t-field"), site.fields.map((f) => [f.key, TD.label("field", f.key)]), "—");
   await TD.fillSelect($("t-area"), site.areas.map((a) => [a, TD.label("area", a)]), "—");
   await TD.fillSelect($("t-outcome"), site.outcomes.map((o) => [o, TD.label("outcome", o)]), "—");
+  box = TD.agencyPick($("fwd"), {before: saveFirst, changed: forwarded});
+  $("fwd-save").onclick = () => TD.run(saveHere);
   $("ticket-form").addEventListener("input", () => { dirty = true; });
+  $("ticket-form").addEventListener("change", drawBox);  // a field or area chosen: the box says what it needs
   $("ticket-form").onsubmit = (ev) => TD.run(() => save(ev));
   $("dismiss").onclick = dismiss;
   $("current-ticket").onclick = (ev) => { ev.preventDefault(); if (current) { $("pop").hidden = false; $("t-summary").focus(); } };
@@ -236,7 +291,7 @@ const ready = (async () => {
   TD.run(loadMine);
 })();
 // leaving the desk with unsaved text asks first (the browser's own "leave the page?")
-window.addEventListener("beforeunload", (ev) => { if (dirty) { ev.preventDefault(); ev.returnValue = ""; } });
+window.addEventListener("beforeunload", (ev) => { if (unsaved()) { ev.preventDefault(); ev.returnValue = ""; } });
 // subscribed now (the socket opens when the page has loaded), handled once the desk is set up
 TD.on("pop", (m) => ready.then(() => pop(m.ticket)));
 TD.on("state", (m) => ready.then(() => showState(m)));
