@@ -206,6 +206,7 @@ async function saveFirst() {
 
 // the ticket's assignments changed (forwarded here or elsewhere): its status on the form follows
 function forwarded(listing) {
+  if (!current || current.code !== listing.ticket) return;  // the desk has moved on to another ticket
   current.status = listing.status;
   fillStatus(current);
   loadMine();
