@@ -20,9 +20,9 @@ Names = Mapping[str, str]
 TICKET_COLUMNS: tuple[tuple[str, int], ...] = (
     ("export.col.code", 18), ("export.col.created_at", 17), ("export.col.closed_at", 17), ("export.col.kind", 16),
     ("export.col.field", 22), ("export.col.area", 20), ("export.col.address", 28), ("export.col.status", 20),
-    ("export.col.priority", 8), ("export.col.summary", 50), ("export.col.caller_number", 14),
-    ("export.col.caller_name", 20), ("export.col.agent", 10), ("export.col.queue", 14),
-    ("export.col.outcome", 18), ("export.col.reply_by", 14), ("export.col.events", 10),
+    ("export.col.priority", 8), ("export.col.summary", 50), ("export.col.map_point", 22),
+    ("export.col.caller_number", 14), ("export.col.caller_name", 20), ("export.col.agent", 10),
+    ("export.col.queue", 14), ("export.col.outcome", 18), ("export.col.reply_by", 14), ("export.col.events", 10),
     ("export.col.forwarded_at", 17), ("export.col.agency_answered_at", 17), ("export.col.replied_at", 17),
     ("export.col.last_event_at", 17))
 ASSIGNMENT_COLUMNS: tuple[tuple[str, int], ...] = (
@@ -58,7 +58,7 @@ def _yes(names: Names, value: bool | None) -> str | None:
 def ticket_values(t: ExportTicket, names: Names, tz: str) -> list[Any]:
     return [t.code, local(t.created_at, tz), local(t.closed_at, tz), _name(names, "kind", t.kind),
             _name(names, "field", t.field), _name(names, "area", t.area), t.address, _name(names, "status", t.status),
-            t.priority, t.summary, t.caller_number, t.caller_name, t.agent, _name(names, "queue", t.queue),
+            t.priority, t.summary, t.map_point, t.caller_number, t.caller_name, t.agent, _name(names, "queue", t.queue),
             _name(names, "outcome", t.outcome), _name(names, "export.reply_by", t.reply_by), t.events,
             local(t.forwarded_at, tz), local(t.answered_at, tz), local(t.replied_at, tz), local(t.last_event_at, tz)]
 

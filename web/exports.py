@@ -32,7 +32,7 @@ from web.accounts import UserView
 from web.context import USER, console
 from web.guard import allow, body, fail
 from web.language import catalog, language_of
-from web.story import describe_ticket
+from web.story import describe_ticket, point_text
 from web.teller import Teller
 from web.tickets import READERS, load
 
@@ -97,6 +97,7 @@ def ticket_record(db: Database, site: Site, user: UserView, code: str, lang: str
              (t("story.entry.field"), label("field", record.get("field"))),
              (t("story.entry.area"), label("area", record.get("area"))),
              (t("story.entry.address"), text(record.get("address"))),
+             (t("story.entry.map_point"), text(point_text(record.get("map_point")))),
              (t("story.entry.summary"), text(record.get("summary"))),
              (t("ticket.created"), tell.when(record["created_at"])),
              (t("ticket.closed"), tell.when(record["closed_at"]) if record.get("closed_at") else "—"),

@@ -16,8 +16,9 @@ from config import Site
 from ivr.menu import Action
 from web.teller import Teller, ivr_path, menu_tree
 
-__all__ = ["EDITABLE", "Teller", "describe", "describe_ticket", "ivr_path", "menu_tree"]
-EDITABLE = ("field", "priority", "status", "summary", "caller_name", "address", "area", "outcome", "reply_by")
+__all__ = ["EDITABLE", "Teller", "describe", "describe_ticket", "ivr_path", "menu_tree", "point_text"]
+EDITABLE = ("field", "priority", "status", "summary", "caller_name", "address", "area", "outcome", "reply_by",
+            "map_point")
 
 
 def describe(event: dict[str, Any], site: Site, lang: str, teller: Teller | None = None) -> str:
@@ -169,12 +170,21 @@ def _quote(value: Any, size: int = 160) -> str:
     return text if len(text) <= size else text[:size - 1] + "…"
 
 
+def point_text(stored: str | None) -> str:
+    """A stored map point ("16.067800,108.220800") as people read it: "16.0678, 108.2208"."""
+    if not stored:
+        return ""
+    return ", ".join(part.rstrip("0").rstrip(".") or "0" for part in stored.split(",", 1))
+
+
 def _value(tell: Teller, key: str, value: Any) -> str:
     group = key if key in ("field", "status", "area", "outcome", "reply_by") else None
     if group:
         return tell.label(group, value)
     if value in (None, ""):
         return tell.t("story.emptied")
+    if key == "map_point":
+        return point_text(str(value))
     return f"“{_quote(value, 80)}”" if key in ("summary", "caller_name", "address") else str(value)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
 from datetime import date
 from typing import Any
 
@@ -32,6 +34,8 @@ READERS = ("agent", "supervisor", "callback", "leader")
 EDITORS = ("agent", "supervisor", "callback")
 MAX_TEXT = 4000
 REPLY_WAYS = ("callback", "sms")  # how the citizen hears the approved answer (db/queries/assignments.review)
+# one coordinate in decimal degrees, with a point or (as Vietnamese write decimals) a comma
+_DEGREES = re.compile(r"[+-]?\d{1,3}(?:[.,]\d{1,12})?")
 
 
 def _day(value: str, name: str) -> date:
@@ -96,9 +100,34 @@ def _code(data: dict[str, Any], name: str, codes: list[str]) -> str | None:
     return value
 
 
+def map_point(text: str) -> str | None:
+    """A map point as people type or paste it, stored as "lat,lon" with 6 decimals (about 10 cm):
+    "16.0678, 108.2208", "16.0678 108.2208", "16,0678 108,2208" or "16,0678; 108,2208" (the decimal
+    comma written in Vietnam). The two numbers are apart by white space, a ";" or, when both use
+    decimal points, one ","; "16,0678,108,2208" is ambiguous and refused. Empty: None (cleared).
+    ValueError when it is no point on Earth: latitude -90..90, longitude -180..180. (The site's data
+    has no province outline, so any real point is accepted.)"""
+    text = text.strip()
+    if not text:
+        return None
+    if ";" in text:
+        parts = text.split(";")
+    elif len(text.split()) > 1:
+        parts = [p.rstrip(",") for p in text.split()]
+    else:
+        parts = text.split(",") if text.count(",") == 1 else []
+    if len(parts) != 2 or not all(_DEGREES.fullmatch(p.strip()) for p in parts):
+        raise ValueError("two numbers: latitude, longitude")
+    lat, lon = (float(p.strip().replace(",", ".")) for p in parts)
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError("latitude -90..90, longitude -180..180")
+    return f"{round(lat, 6) + 0.0:.6f},{round(lon, 6) + 0.0:.6f}"  # + 0.0: never "-0.000000"
+
+
 def _changes(data: dict[str, Any], site: Site) -> dict[str, Any]:
     """The body of a save, checked (400 naming the first bad key); only the keys given."""
-    allowed = {"field", "summary", "priority", "status", "caller_name", "address", "area", "outcome", "reply_by"}
+    allowed = {"field", "summary", "priority", "status", "caller_name", "address", "area", "outcome", "reply_by",
+               "map_point"}
     unknown = set(data) - allowed - {"csrf"}
     if unknown:
         raise fail(400, f"unknown key(s): {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
@@ -130,6 +159,15 @@ def _changes(data: dict[str, Any], site: Site) -> dict[str, Any]:
         if data["reply_by"] not in REPLY_WAYS:
             raise fail(400, f"reply_by: one of {', '.join(REPLY_WAYS)}", code="bad_reply_by")
         out["reply_by"] = data["reply_by"]
+    if "map_point" in data:
+        value = data["map_point"]
+        try:
+            if value is not None and (not isinstance(value, str) or len(value) > 64):
+                raise ValueError("text")
+            out["map_point"] = map_point(value or "")
+        except ValueError:
+            raise fail(400, "map_point: latitude, longitude in decimal degrees (e.g. 16.0678, 108.2208)",
+                       code="bad_map_point") from None
     return out
 
 

@@ -43,6 +43,7 @@ class ExportTicket:
     answered_at: datetime | None
     replied_at: datetime | None
     last_event_at: datetime | None
+    map_point: str | None = None  # "lat,lon" as stored (last: rows built by position stay valid)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def period_batches(db: Engine, start: datetime, end: datetime, now: datetime,
                 t.summary, number, t.caller_name, t.agent, t.queue, t.outcome, t.reply_by,
                 sum(n for _, _, n in kinds.values()), _first(kinds, "forward", "reroute"),
                 _first(kinds, "agency_answered"), _first(kinds, "reply"),
-                max((last for _, last, _ in kinds.values()), default=None)))
+                max((last for _, last, _ in kinds.values()), default=None), t.map_point))
         assignments = [ExportAssignment(
             a.id, code, a.agency, names.get(a.agency, a.agency), a.created_at, a.created_by, a.note, a.delivery,
             a.delivery_reason, a.processing, a.reason, a.suggested_agency, a.deadline_at,

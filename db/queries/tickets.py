@@ -116,7 +116,8 @@ def load(db: Engine, code: str, role: str, extension: str | None) -> dict[str, A
             raise NotYourTicket(f"ticket {code} is not yours")
         out = as_dict(t)
         # the database keeps naive UTC: say so, or a browser reads these as its local time
-        out.update(summary=t.summary, priority=t.priority, reply_by=t.reply_by, created_at=out["created_at"] + "Z",
+        out.update(summary=t.summary, priority=t.priority, reply_by=t.reply_by, map_point=t.map_point,
+                   created_at=out["created_at"] + "Z",
                    closed_at=out["closed_at"] + "Z" if out["closed_at"] else None)
         for event in out["events"]:
             event["at"] += "Z"

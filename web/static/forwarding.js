@@ -8,6 +8,8 @@
   if (!section) return;
   const code = section.dataset.code, q = (sel) => section.querySelector(sel);
   const url = (tail) => `/api/tickets/${encodeURIComponent(code)}/${tail}`;
+  // each action writes a step on the ticket's timeline (and may move its status): ticket.js reloads it
+  const changed = () => document.dispatchEvent(new CustomEvent("td:ticket-changed"));
 
   function status(a) {
     const out = [TD.label("fwd.processing", a.processing)];
@@ -31,6 +33,7 @@
       return TD.el("button", {type: "button", id: `share-${what}-${a.id}`, "aria-pressed": on ? "true" : "false",
         onclick: () => TD.run(async () => {
           render(await TD.api("POST", `/api/assignments/${a.id}/share`, {what, shared: !on}));
+          changed();
           TD.flash(TD.t("fwd.shares_changed"));
         })}, TD.t((on ? "fwd.unshare_" : "fwd.share_") + what));
     }));
@@ -43,6 +46,7 @@
       placeholder: TD.t("fwd.extension_comment"), "aria-label": TD.t("fwd.extension_comment")});
     const decide = (decision, done) => TD.run(async () => {
       render(await TD.api("POST", `/api/assignments/${a.id}/extension`, {decision, until: until.value, comment: comment.value}));
+      changed();
       TD.flash(TD.t(done));
     });
     return TD.el("div", {class: "fwd-extension"}, TD.el("label", {}, TD.t("fwd.new_deadline"), " ", until), " ", comment, " ",
@@ -63,6 +67,7 @@
       if (a.suggested_agency && others.some((x) => x.key === a.suggested_agency)) pick.value = a.suggested_agency;
       return TD.el("span", {}, pick, " ", TD.el("button", {type: "button", onclick: () => TD.run(async () => {
         render(await TD.api("POST", `/api/assignments/${a.id}/reroute`, {agency: pick.value, note: ""}));
+        changed();
         TD.flash(TD.t("fwd.rerouted"));
       })}, TD.t("fwd.reroute")));
     }
@@ -70,6 +75,7 @@
       const comment = TD.el("input", {maxlength: "2000", placeholder: TD.t("fwd.comment"), "aria-label": TD.t("fwd.comment")});
       const decide = (decision, done) => TD.run(async () => {
         render(await TD.api("POST", `/api/assignments/${a.id}/review`, {decision, comment: comment.value}));
+        changed();
         TD.flash(TD.t(done));
       });
       return TD.el("span", {}, comment, " ", TD.el("button", {type: "button", class: "go", onclick: () => decide("approve", "fwd.approved")}, TD.t("fwd.approve")),
@@ -110,6 +116,7 @@
     const data = await TD.api("POST", url("forward"), {agencies: keys, note: q("textarea").value});
     q("textarea").value = "";
     render(data);
+    changed();
     await candidates(data);
     TD.flash(TD.t("fwd.sent"));
   }); };

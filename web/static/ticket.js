@@ -1,5 +1,6 @@
 // One ticket: facts, the way through the menus, the edit form (only what changed is sent),
-// recordings (each playback is audited by the server) and the timeline told as sentences.
+// recordings (each playback is audited by the server) and the timeline told as sentences, reloaded
+// when the forwarding section (forwarding.js) reports an action with "td:ticket-changed".
 "use strict";
 const code = document.getElementById("ticket").dataset.code;
 const $ = (id) => document.getElementById(id);
@@ -8,17 +9,36 @@ const ENTRY = {"t-caller-name": "caller_name", "t-address": "address", "t-area":
   "t-priority": "priority", "t-status": "status", "t-outcome": "outcome", "t-summary": "summary"};
 let loaded = null;
 
+// A stored map point ("16.067800,108.220800") as people read it: {lat: "16.0678", lon: "108.2208"}.
+function point(stored) {
+  if (!stored) return null;
+  const [lat, lon] = stored.split(",").map((x) => String(Number(x)));
+  return {lat, lon};
+}
+
+// The point, a geo: link the device's map app opens, and OpenStreetMap only on a click (nothing loaded).
+function pointLinks(stored) {
+  const p = point(stored);
+  if (!p) return null;
+  const osm = `https://www.openstreetmap.org/?mlat=${p.lat}&mlon=${p.lon}#map=17/${p.lat}/${p.lon}`;
+  return TD.el("span", {class: "map-point"}, `${p.lat}, ${p.lon} `,
+    TD.el("a", {id: "map-app", href: `geo:${p.lat},${p.lon}`}, TD.t("ticket.map_app")), " · ",
+    TD.el("a", {id: "map-osm", href: osm, target: "_blank", rel: "noopener noreferrer"}, TD.t("ticket.map_osm")));
+}
+
 function facts(t) {
   const rows = [["ticket.caller", t.caller_number], ["story.entry.caller_name", t.caller_name],
     ["ticket.kind", TD.label("kind", t.kind)], ["story.entry.field", TD.label("field", t.field)],
     ["story.entry.area", TD.label("area", t.area)], ["story.entry.address", t.address],
+    ["ticket.map_point", pointLinks(t.map_point)],
     ["story.entry.status", TD.label("status", t.status)], ["story.entry.priority", t.priority],
     ["story.entry.outcome", TD.label("outcome", t.outcome)], ["ticket.queue", TD.label("queue", t.queue)],
     ["ticket.agent", t.agent], ["ticket.service", t.service], ["ticket.wait", TD.seconds(t.wait_s)],
     ["ticket.talk", TD.seconds(t.talk_s)], ["ticket.created", TD.when(t.created_at)],
     ["ticket.closed", TD.when(t.closed_at)], ["story.entry.summary", t.summary]];
   $("facts").replaceChildren(...rows.filter(([k, v]) => k !== "ticket.service" || v)
-    .flatMap(([k, v]) => [TD.el("dt", {}, TD.t(k)), TD.el("dd", {}, v === null || v === undefined || v === "" ? "—" : String(v))]));
+    .flatMap(([k, v]) => [TD.el("dt", {}, TD.t(k)),
+      TD.el("dd", {}, v === null || v === undefined || v === "" ? "—" : v instanceof Node ? v : String(v))]));
 }
 
 function recordings(t) {
@@ -39,6 +59,8 @@ async function fillForm(t) {
   await TD.fillSelect($("t-status"), statuses.map((s) => [s, TD.label("status", s)]));
   for (const [id, key] of Object.entries(ENTRY)) $(id).value = t[key] === null || t[key] === undefined ? "" : String(t[key]);
   $("t-reply-by").value = t.reply_by || "callback";  // not chosen yet: the default the review applies
+  const p = point(t.map_point);
+  $("t-map-point").value = p ? `${p.lat}, ${p.lon}` : "";
   const required = (site.required || {})[t.kind] || [];
   document.querySelectorAll("#ticket-form [data-entry]").forEach((label) =>
     label.classList.toggle("required", required.includes(label.dataset.entry)));
@@ -69,6 +91,18 @@ async function load() {
   if (t.can_edit) await fillForm(t);
 }
 
+// The ticket changed elsewhere (a forward, a review...): load it again, keeping what the user has
+// typed and not saved yet (the form's other controls follow the new ticket, so a later save does not
+// send its old status back).
+async function reload() {
+  const pending = loaded && loaded.can_edit ? changes() : {};
+  await load();
+  const back = {...ENTRY, "t-map-point": "map_point", "t-reply-by": "reply_by"};
+  for (const [id, key] of Object.entries(back)) {
+    if (key in pending) $(id).value = pending[key] === null ? "" : String(pending[key]);
+  }
+}
+
 // Only what differs from the ticket as loaded; the server decides again.
 function changes() {
   const out = {};
@@ -79,6 +113,8 @@ function changes() {
   }
   const reply = $("t-reply-by").value;
   if (reply !== (loaded.reply_by || "callback")) out.reply_by = reply;
+  const typed = $("t-map-point").value.trim(), p = point(loaded.map_point);  // the server normalises it
+  if (typed !== (p ? `${p.lat}, ${p.lon}` : "")) out.map_point = typed || null;
   return out;
 }
 
@@ -104,4 +140,5 @@ async function save(ev) {
 }
 
 $("ticket-form").onsubmit = (ev) => TD.run(() => save(ev));
+document.addEventListener("td:ticket-changed", () => TD.run(reload));
 TD.run(load);
