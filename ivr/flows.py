@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from agi_scripts.commands import DIGITS
 from db.writer import TicketBook, TicketHandle
-from ivr import hours, phone
+from ivr import hours, phone, status_line
 from ivr.call import Call
 from ivr.menu import QUEUE_EXIT_CONTEXT, Action, MenuTree
 from ivr.navigator import State, press
@@ -110,6 +110,8 @@ class HotlineCall:
             await call.play(call.prompt("goodbye"))
         elif action.kind == "voicemail":
             await self.voicemail()
+        elif action.kind == "status":
+            await self.request_status()
         elif action.kind == "info":
             self.kind = "info"
             ticket.update(kind="info", field=action.field, queue=action.queue)
@@ -125,6 +127,22 @@ class HotlineCall:
             self.kind = "operator"
             ticket.update(kind="operator", queue="operator")
             await self.queue("operator")
+
+    async def request_status(self) -> None:
+        """The status of a request (`ivr.status_line`), then goodbye, the operator or the emergency menu."""
+        call, site, tree = self.call, self.site, self.tree
+        self.kind, self.at = "info", "status"
+        self.ticket.update(kind="info")
+        line = status_line.for_hotline(site.hotline, site.timezone, tree.timeout_ms, tree.retries, tree.emergency.key,
+                                       self.ctx.tickets.engine, self.ticket.code,
+                                       lambda name, lang: Path(call.prompt(name, lang) + ".wav").exists())
+        end = await status_line.status_line(call, self.ticket, line)
+        if end == status_line.EMERGENCY:
+            await self.emergency_menu("status")
+        elif end == status_line.OPERATOR:
+            await self.perform(Action("operator"))
+        else:
+            await call.play(call.prompt("goodbye"))
 
     async def callback_number(self) -> str | None:
         """The caller's number if it is a valid Vietnamese number, else one keyed in and confirmed."""

@@ -22,7 +22,8 @@ on_fail = { action = "operator" }          # after too many timeouts / invalid d
 vi = "..."
 en = "..."
 ```
-Actions: menu, info, report, emergency, operator, language, repeat, goodbye, voicemail. Every
+Actions: menu, info, report, emergency, operator, language, repeat, goodbye, voicemail, status (the
+status of a request, `ivr.status_line`: its prompts are required once a menu offers it). Every
 bad value raises `ConfigError` naming the file and the key. The emergency key is added to every
 menu that does not name it; a menu that gives it another meaning is refused, and so is a file
 in which the same keys dial a service in one tree and mean something else in another
@@ -43,7 +44,7 @@ from config import ConfigError, Site
 DIGITS = "0123456789*#"
 ACTIONS = {  # action -> keys it needs (besides "action")
     "menu": ("menu",), "info": ("prompt", "queue"), "report": ("field",), "emergency": ("service",),
-    "operator": (), "language": ("language",), "repeat": (), "goodbye": (), "voicemail": (),
+    "operator": (), "language": ("language",), "repeat": (), "goodbye": (), "voicemail": (), "status": (),
 }
 OPTIONAL = {"info": ("field",)}
 LANGUAGES = ("vi", "en")
@@ -61,6 +62,11 @@ SYSTEM_PROMPTS = ("welcome", "closed", "invalid", "sorry-busy", "goodbye", "tick
                   "agent-error",
                   "queue-position", "queue-wait", "minutes", "leave-message", "enter-number", "confirm-number",
                   "callback-scheduled", "offer-callback", "emergency-operator")
+# what the status line (`ivr.status_line`) says besides digits, dates, agencies and fields (made in code)
+STATUS_PROMPTS = ("status-case", "status-state", "status-agency", "status-deadline", "status-overdue",
+                  "status-answer-ready", "status-after", "status-enter-code", "status-not-found",
+                  "status-unavailable", *(f"status-{s}" for s in ("open", "forwarded", "answered", "resolved",
+                                                                    "closed", "callback")))
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,10 @@ class MenuTree:
     def trees(self) -> dict[str, str]:
         """The roots a caller can start from: opening hours, after hours, the engine down."""
         return {"opening-hours": self.start, "after-hours": self.after_hours, "fallback": self.fallback}
+
+    def offers_status(self) -> bool:
+        """A menu offers the status of a request: its prompts (dates, agencies, fields) are needed."""
+        return any(a.kind == "status" for m in self.menus.values() for a in m.options.values())
 
     def reachable(self, root: str) -> list[str]:
         """Menus reachable from `root` by keys (or by giving up), `root` first."""
@@ -230,6 +240,11 @@ def load_menu(site: Site, file: Path | None = None) -> MenuTree:
     for k, v in (("ivr.start", start), ("ivr.after_hours", after), ("ivr.fallback", fallback)):
         if v not in menus:
             raise ConfigError(file, k, f"no menu {v!r}")
+    if any(a.kind == "status" for m in menus.values() for a in m.options.values()):
+        for name in STATUS_PROMPTS:
+            if name not in prompts:
+                raise ConfigError(file, f"prompts.{name}", "required prompt is missing (a menu offers the status "
+                                                           "of a request)")
     tree = MenuTree(file, start, after, timeout, site.menu_retries, menus, prompts, fallback, emergency)
     _check_fallback(tree)
     _check_key_paths(tree)

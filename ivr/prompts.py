@@ -6,6 +6,11 @@ Files a site recorded itself are never overwritten: drop `sounds/vi/NAME.wav` in
 override. A generated file keeps its text beside it (`NAME.tts`) and is made again when the
 text changes; a file without that note is a recording and is left alone. Asterisk plays a prompt
 by absolute path without extension: `<sounds>/<lang>/<name>`.
+
+A tree that offers the status of a request also gets prompts made from the data: every day of
+the month, month and the years around this one (`date/...`), each report field (`field/<key>`)
+and each agency of the agencies file (`agency/<key>`, spoken in Vietnamese in both languages:
+an agency's name is a proper name, and the file has no English one).
 """
 from __future__ import annotations
 
@@ -14,6 +19,10 @@ import subprocess
 import tempfile
 import warnings
 from pathlib import Path
+
+import calendar
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ivr.menu import LANGUAGES, MenuTree, Prompt, load_menu
 from config import Site
@@ -32,9 +41,34 @@ class PromptToolMissing(RuntimeError):
     pass
 
 
-def all_prompts(tree: MenuTree) -> list[Prompt]:
+YEARS_AROUND = (-1, 2)  # date prompts for last year to two years ahead (deadlines are near)
+SPOKEN_IN_VIETNAMESE = "agency/"  # prompts whose English file is spoken with the Vietnamese voice
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def date_prompts(year: int) -> list[Prompt]:
+    """`date/day-N`, `date/month-N` and `date/year-Y`: ivr.status_line says a date with them."""
+    days = [Prompt(f"date/day-{d}", f"ngày {d}", f"the {_ordinal(d)} of") for d in range(1, 32)]
+    months = [Prompt(f"date/month-{m}", f"tháng {m}", calendar.month_name[m]) for m in range(1, 13)]
+    years = [Prompt(f"date/year-{y}", f"năm {y}", str(y))
+             for y in range(year + YEARS_AROUND[0], year + YEARS_AROUND[1] + 1)]
+    return [*days, *months, *years]
+
+
+def status_prompts(site: Site) -> list[Prompt]:
+    """What the status line says from the site's data: dates, fields and agencies."""
+    fields = [Prompt(f"field/{f.key}", f.vi, f.en) for f in site.fields]
+    agencies = [Prompt(f"agency/{a.key}", a.name, a.name) for a in site.agencies.agencies]
+    return [*date_prompts(datetime.now(ZoneInfo(site.timezone)).year), *fields, *agencies]
+
+
+def all_prompts(tree: MenuTree, site: Site | None = None) -> list[Prompt]:
     digits = [Prompt(f"digits/{n}", DIGIT_WORDS["vi"][n], DIGIT_WORDS["en"][n]) for n in range(10)]
-    return [*tree.prompts.values(), *digits]
+    made = status_prompts(site) if site is not None and tree.offers_status() else []
+    return [*tree.prompts.values(), *digits, *made]
 
 
 def path(site: Site, name: str, lang: str) -> Path:
@@ -72,14 +106,14 @@ def synthesize(text: str, lang: str, out: Path) -> None:
 def ensure(site: Site, tree: MenuTree | None = None) -> list[Path]:
     """Generate every missing prompt file; returns the files it wrote."""
     written = []
-    for prompt in all_prompts(tree or load_menu(site)):
+    for prompt in all_prompts(tree or load_menu(site), site):
         for lang in LANGUAGES:
             base = path(site, prompt.name, lang)
             wav, note = base.with_name(base.name + ".wav"), base.with_name(base.name + ".tts")
             text = prompt.text(lang)
             stale = note.exists() and note.read_text(encoding="utf-8") != text
             if not wav.exists() or stale:
-                synthesize(text, lang, wav)
+                synthesize(text, "vi" if prompt.name.startswith(SPOKEN_IN_VIETNAMESE) else lang, wav)
                 note.write_text(text, encoding="utf-8")
                 written.append(wav)
     return written

@@ -18,7 +18,7 @@ def menu_with(tmp_path, old, new):
 def test_demo_menu_loads():
     tree = load_menu(SITE)
     assert tree.start == "main" and tree.retries == SITE.menu_retries
-    assert set(tree.menus["main"].options) == set("1230" + "9*")
+    assert set(tree.menus["main"].options) == set("12340" + "9*")  # 4: the status of a request
     assert len(tree.menus["report"].options) == 12
 
 
