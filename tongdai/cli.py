@@ -14,7 +14,7 @@ from asterisk_conf import Layout, render
 from ivr import prompts
 from ivr.menu import load_menu
 from acd.ami import AmiError
-from tongdai import acd_cli, agencies_cli, backup_cli, logs, pbx, records_cli, tickets_cli, users_cli
+from tongdai import acd_cli, agencies_cli, apikeys_cli, backup_cli, logs, pbx, records_cli, tickets_cli, users_cli
 from config import ConfigError, Site, load_site
 from tongdai.engine import Engine, serve
 from config.secrets import load_or_create
@@ -167,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
     users_cli.add_parser(sub)
     backup_cli.add_parsers(sub)
     agencies_cli.add_parser(sub)
+    apikeys_cli.add_parser(sub)
     for sp in sub.choices.values():
         sp.add_argument("--site", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return ap
