@@ -169,10 +169,12 @@ class WebSettings:
 class PublicSettings:
     """The public portal (`[public]`): how long its figures are kept before they are computed again,
     the reverse proxy whose X-Forwarded-For is believed ("" = none: the peer's address counts), and
-    the address citizens reach it at (links in SMS and Open311 answers)."""
+    the address citizens reach it at (links in SMS and Open311 answers); and how long after a case
+    is resolved it appears on the public list (the supervisors' time to hide or redact it)."""
     cache_seconds: int = 300
     proxy: str = ""
     base_url: str = ""
+    publish_after_hours: int = 24
 
 
 @dataclass(frozen=True)

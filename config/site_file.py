@@ -270,7 +270,8 @@ def site_from_dict(path: Path, data: dict[str, Any]) -> Site:
                             pub.get("proxy", str, "", lambda v: None if v == "" or re.fullmatch(r"[0-9.:a-fA-F]+", v)
                                     else "must be the reverse proxy's IP address (or empty)"),
                             pub.get("base_url", str, "", lambda v: None if v == "" or re.fullmatch(r"https?://\S+", v)
-                                    else "must start with http:// or https://"))
+                                    else "must start with http:// or https://"),
+                            pub.get("publish_after_hours", int, 24, between(0, 24 * 30)))
     pub.done()
     top.done()
     return Site(file=path, name=name, province=province, hotline=hotline, timezone=timezone, trunk=trunk,
