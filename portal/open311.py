@@ -1,8 +1,185 @@
-"""(issue 17, being built)"""
+"""Open311 GeoReport v2 under /open311/v2/: the provinces' own back-office systems post service
+requests (an API key per client, `tongdai apikeys`) and read them back, in JSON or XML by the
+spec's format suffix (services.json, requests.xml ...).
+
+- GET services.{fmt}: the site's report fields; GET services/{code}.{fmt}: no extra attributes.
+- POST requests.{fmt} (form-encoded, api_key in the body): a ticket of kind `web`, waiting for
+  triage like a report from the portal's form; the answer is its code.
+- GET requests.{fmt} and requests/{id}.{fmt}: public, no key; nothing personal is shown (see
+  portal.open311_format).
+Errors are the spec's body, [{"code": 403, "description": "..."}], with that HTTP status: 403 for
+a missing, unknown or revoked key, 400 for bad input, 404 for an unknown request, 429 (with
+Retry-After) past a rate limit. Texts answer in Vietnamese, or English with `lang=en`.
+"""
 from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from db.clock import utcnow
+from db.queries import api_keys, open311_requests
+from portal import open311_format as fmt
+from portal.context import client_address, public
+
+log = logging.getLogger("tongdai.open311")
+BASE = "/open311/v2"
+FORMATS = ("json", "xml")
+MAX_BODY = 64 * 1024  # a request is a few fields: photos travel as media_url
+GUESSES = (10, 300.0)  # wrong keys per address in seconds: a key cannot be guessed, only tried
+POSTS = (60, 60.0)  # requests per key (and twice that per address) in seconds
+READS = (600, 60.0)  # public reads per address in seconds
+
+
+def _answer(form: str, status: int, payload: Any, root: str, item: str,
+            headers: dict[str, str] | None = None) -> web.Response:
+    body, content_type = fmt.encode(form if form in FORMATS else "json", payload, root, item)
+    return web.Response(body=body, status=status, content_type=content_type, charset="utf-8", headers=headers)
+
+
+def _error(form: str, status: int, description: str, headers: dict[str, str] | None = None) -> web.Response:
+    return _answer(form, status, fmt.errors(status, description), "errors", "error", headers)
+
+
+def _format(request: web.Request) -> str:
+    form = request.match_info["format"]
+    if form not in FORMATS:
+        raise fmt.GeoReportError(400, f"format {form!r}: json or xml")
+    return form
+
+
+def _limited(purpose: str, limit: tuple[int, float], request: web.Request, *keys: tuple[str, int]) -> float | None:
+    """Counts one use on each key; the seconds to wait when one is over its limit."""
+    limiter = public(request).limiter(purpose, *limit)
+    wait, _ = limiter.reserve(*keys)
+    return wait or None
+
+
+def _too_many(form: str, wait: float) -> web.Response:
+    return _error(form, 429, f"too many requests: try again in {int(wait)} s", {"Retry-After": str(int(wait))})
+
+
+async def guarded(request: web.Request, handler: Any) -> web.Response:
+    """A handler's GeoReportError as the spec's error body."""
+    form = request.match_info.get("format", "json")
+    try:
+        response: web.Response = await handler(request)
+        return response
+    except fmt.GeoReportError as e:
+        return _error(form, e.status, e.description)
+
+
+async def services(request: web.Request) -> web.Response:
+    form = _format(request)
+    p = public(request)
+    return _answer(form, 200, fmt.services(p.site, fmt.language(request.query)), "services", "service")
+
+
+async def service_definition(request: web.Request) -> web.Response:
+    form = _format(request)
+    definition = fmt.service_definition(public(request).site, request.match_info["code"])
+    return _answer(form, 200, definition, "service_definition", "attribute")
+
+
+async def _client(request: web.Request, form: str, key: str) -> str | web.Response:
+    """The key's client name, or the refusal to answer with."""
+    if not key:
+        return _error(form, 403, "api_key: required (ask the hotline's IT staff for one)")
+    address = client_address(request)
+    limiter = public(request).limiter("open311_keys", *GUESSES)
+    wait, stamp = limiter.reserve((f"address:{address}", GUESSES[0]))
+    if wait:
+        return _too_many(form, wait)
+    found = await asyncio.to_thread(api_keys.identify, public(request).db, key)
+    if found is None:
+        log.warning("open311: unknown api_key from %s", address)
+        return _error(form, 403, "api_key: invalid")
+    if stamp is not None:
+        limiter.succeeded(stamp)  # a known key is no guess
+    if not found.active:
+        log.warning("open311: revoked api_key of %s used from %s", found.name, address)
+        return _error(form, 403, "api_key: revoked")
+    return found.name
+
+
+async def post_request(request: web.Request) -> web.Response:
+    form = _format(request)
+    if (request.content_length or 0) > MAX_BODY:
+        return _error(form, 413, f"request too large: at most {MAX_BODY // 1024} KB (send photos as media_url)")
+    try:
+        posted = await request.post()
+    except ValueError:
+        return _error(form, 400, "a form-encoded body (application/x-www-form-urlencoded)")
+    values = {k: v for k, v in posted.items() if isinstance(v, str)}
+    client = await _client(request, form, values.get("api_key") or request.query.get("api_key", ""))
+    if isinstance(client, web.Response):
+        return client
+    wait = _limited("open311_posts", POSTS, request, (f"key:{client}", POSTS[0]),
+                    (f"address:{client_address(request)}", POSTS[0] * 2))
+    if wait:
+        return _too_many(form, wait)
+    p = public(request)
+    lang = fmt.language({**values, **request.query})
+    got = fmt.parse_post(values, p.site)
+    now = utcnow()
+    prefix = f"{p.site.hotline}-{now.replace(tzinfo=UTC).astimezone(ZoneInfo(p.site.timezone)):%y%m%d}-"
+    new = open311_requests.NewRequest(got.field, got.area, got.address, got.summary, got.map_point, client,
+                                      got.email, got.phone, got.first_name, got.last_name, got.device_id,
+                                      got.account_id, got.media_url)
+    code = await asyncio.to_thread(open311_requests.create, p.db, new, prefix, now)
+    log.info("open311: %s posted %s (%s)", client, code, got.field)
+    made = await asyncio.to_thread(open311_requests.find, p.db, code)
+    expected = fmt.expected_at(p.site, made) if made else None
+    return _answer(form, 201, fmt.posted_view(p.site, code, got.field, expected, lang), "service_requests", "request")
+
+
+def _read_allowed(request: web.Request, form: str) -> web.Response | None:
+    wait = _limited("open311_reads", READS, request, (f"address:{client_address(request)}", READS[0]))
+    return _too_many(form, wait) if wait else None
+
+
+async def get_requests(request: web.Request) -> web.Response:
+    form = _format(request)
+    if refused := _read_allowed(request, form):
+        return refused
+    p = public(request)
+    now = utcnow()
+    f = fmt.parse_filters(request.query, p.site, now)
+    found = await asyncio.to_thread(open311_requests.search, p.db, codes=f.codes, fields=f.fields, start=f.start,
+                                    end=f.end, closed=f.closed, limit=fmt.MAX_RESULTS)
+    lang = fmt.language(request.query)
+    return _answer(form, 200, [fmt.request_view(p.site, r, lang, now) for r in found], "service_requests", "request")
+
+
+async def get_request(request: web.Request) -> web.Response:
+    form = _format(request)
+    if refused := _read_allowed(request, form):
+        return refused
+    p = public(request)
+    code = request.match_info["id"]
+    found = await asyncio.to_thread(open311_requests.find, p.db, code) if len(code) <= 32 else None
+    if found is None:
+        return _error(form, 404, f"service_request_id {code!r} not found")
+    view = fmt.request_view(p.site, found, fmt.language(request.query), utcnow())
+    return _answer(form, 200, [view], "service_requests", "request")
+
+
+def _wrap(handler: Any) -> Any:
+    async def wrapped(request: web.Request) -> web.Response:
+        return await guarded(request, handler)
+    return wrapped
+
 
 def routes() -> list[web.RouteDef]:
-    return []
+    return [
+        web.get(BASE + "/services.{format}", _wrap(services)),
+        web.get(BASE + "/services/{code}.{format}", _wrap(service_definition)),
+        web.get(BASE + "/requests.{format}", _wrap(get_requests)),
+        web.post(BASE + "/requests.{format}", _wrap(post_request)),
+        web.get(BASE + "/requests/{id}.{format}", _wrap(get_request)),
+    ]
+

@@ -50,8 +50,9 @@ def pytest_report_header(config):
 BOTH_BACKENDS = {"test_store", "test_writer", "test_flows", "test_callbacks", "test_agents", "test_reports",
                  "test_stats", "test_web_roles", "test_web_security", "test_phones", "test_users_cli",
                  "test_recordings", "test_postgres", "test_backup", "test_agencies_cli", "test_forwarding",
-                 "test_agency_console", "test_reminders", "test_citizen_reply",
-                 "test_agency_stats", "test_sharing", "test_exports", "test_map_point", "test_portal_lookup"}
+                 "test_agency_console", "test_reminders", "test_citizen_reply", "test_open311",
+                 "test_agency_stats", "test_sharing", "test_exports", "test_map_point", "test_portal_lookup",
+                 "test_portal_results", "test_publication"}
 _server: pgmod.PostgresServer | None = None
 RAN: dict[str, int] = {"sqlite": 0, "postgresql": 0}
 

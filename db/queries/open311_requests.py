@@ -25,7 +25,7 @@ from db.numbers import reserve
 
 PUBLIC_KINDS = ("report", "web")
 DONE = ("resolved", "closed")  # Open311's `closed`; every other status is `open`
-WAITING = "open"  # a new web report's status: waiting for the agent desk's triage (as after a call)
+WAITING = "new"  # a web report's status until an agent takes it from the desk's triage list
 
 
 @dataclass(frozen=True)
