@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from agi_scripts.commands import DIGITS
 from db.clock import utcnow
 from db.queries import caller_status
 from db.queries.caller_status import CaseStatus, StatusUnavailable
@@ -211,11 +212,12 @@ async def _tell(call: Call, ticket: TicketHandle, line: StatusLine, case: CaseSt
 
 
 async def _choose(call: Call, ticket: TicketHandle, line: StatusLine, prompt: str, options: Mapping[str, str],
-                  silence: str | None, default: str) -> str:
+                  silence: str | None, default: str, pressed: str = "") -> str:
     """Ask `prompt` until a key of `options`: an invalid key is said so and asked again, silence
-    ends with `silence` (or asks again when None), `line.retries` failures end with `default`."""
+    ends with `silence` (or asks again when None), `line.retries` failures end with `default`.
+    `pressed`: a key already pressed (during what was said before): the first answer."""
     for attempt in range(1, line.retries + 1):
-        key = await call.menu_key(call.prompt(prompt), line.timeout_ms)
+        key = pressed if attempt == 1 and pressed else await call.menu_key(call.prompt(prompt), line.timeout_ms)
         chosen = choice(key, options, line.emergency_key)
         if chosen == EMERGENCY:
             raise _EmergencyKey
@@ -239,9 +241,12 @@ async def _enter_code(call: Call, ticket: TicketHandle, line: StatusLine) -> str
             if digits:
                 await call.play(call.prompt("invalid"))
             continue
-        for d in spoken_digits(code):
-            await call.play(call.prompt(f"digits/{d}"))
+        pressed = ""
+        for d in spoken_digits(code):  # a caller sure of the number may answer during the read-back
+            pressed = await call.play(call.prompt(f"digits/{d}"), escape=DIGITS)
+            if pressed:
+                break
         if await _choose(call, ticket, line, "confirm-number", {"1": "yes", "2": "again"},
-                         silence=None, default="again") == "yes":
+                         silence=None, default="again", pressed=pressed) == "yes":
             return code
     return None

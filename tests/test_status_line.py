@@ -145,13 +145,14 @@ class FakeCall:
     def __init__(self, script: list[str], caller: str = "0905123456"):
         self.script, self.caller_number, self.language = list(script), caller, "vi"
         self.heard: list[str] = []
+        self.interrupt: dict[str, str] = {}  # a file -> the key pressed while it plays (once)
 
     def prompt(self, name: str, language: str | None = None) -> str:
         return f"{language or self.language}/{name}"
 
     async def play(self, file: str, escape: str = "") -> str:
         self.heard.append(file)
-        return ""
+        return self.interrupt.pop(file, "") if escape else ""
 
     async def menu_key(self, file: str, timeout_ms: int) -> str:
         self.heard.append(file)
@@ -182,8 +183,9 @@ def line(cases: dict[str, CaseStatus], own: CaseStatus | None = None) -> StatusL
     return StatusLine("1022", TZ, 5000, 3, "3", latest_open, by_code, lambda name, lang: True)
 
 
-def run(script, cases=None, own=None, caller="0905123456"):
+def run(script, cases=None, own=None, caller="0905123456", interrupt=None):
     call, ticket = FakeCall(script, caller), FakeTicket()
+    call.interrupt = dict(interrupt or {})
     end = asyncio.run(status_line.status_line(call, ticket, line(cases or {}, own)))
     return end, call.heard, ticket.events
 
@@ -204,6 +206,13 @@ def test_a_keyed_number_is_read_back_and_entered_again_on_2():
     assert [e for e in events if e[0] == "status_lookup"] == [
         ("status_lookup", {"by": "caller_number", "found": False}),
         ("status_lookup", {"by": "code", "code": "1022-261120-0042", "found": True, "own": False})]
+
+
+def test_a_key_during_the_read_back_answers_the_confirmation():
+    end, heard, _ = run(["2611200042", "0"], {"1022-261120-0042": case()}, interrupt={"vi/digits/1": "1"})
+    assert end == "operator"
+    assert heard[:5] == ["vi/status-enter-code", "vi/digits/2", "vi/digits/6", "vi/digits/1", "vi/status-case"]
+    assert "vi/confirm-number" not in heard
 
 
 def test_an_unknown_number_offers_the_operator_or_entering_it_again():
