@@ -65,7 +65,8 @@ def test_three_invalid_digits_go_to_the_operator(real_pbx, engine, workdir):
 
 
 def test_no_input_reprompts_then_operator(real_pbx, engine, workdir):
-    t = dial(real_pbx, workdir, "0911000004", [("pause", 60000)], bye_timeout=90000)
+    # the welcome, then the main menu three times with 5 s to answer each (about 63 s), then the operator
+    t = dial(real_pbx, workdir, "0911000004", [("pause", 75000)], bye_timeout=90000)
     assert kinds(t)[:4] == ["answer", "timeout", "timeout", "timeout"]
     assert t["events"][3]["detail"]["then"] == "operator"
     assert t["kind"] == "operator"
