@@ -145,7 +145,7 @@ async def test_leader_reads_reports_but_cannot_edit(console):
         assert lines[0] == "Theo,Tên,Số lượng" and "Lĩnh vực,Cây xanh,3" in lines
     async with cl.request("GET", "/api/reports.zip?range=month") as r:
         with zipfile.ZipFile(io.BytesIO(await r.read())) as z:
-            assert r.status == 200 and len(z.namelist()) == 6
+            assert r.status == 200 and len(z.namelist()) == 6 + 2  # the calls' tables and the agencies' two
             assert all(z.read(name).startswith(b"\xef\xbb\xbf") for name in z.namelist())
     for bad in ("from=2026-01-10&to=2026-01-01", "range=yesterday", "table=secrets"):
         async with cl.request("GET", f"/api/reports.csv?{bad}") as r:
