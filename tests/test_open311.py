@@ -17,6 +17,7 @@ from db.agency_models import Assignment
 from db.api_key_models import ApiKey
 from db.clock import utcnow
 from db.models import Ticket
+from db.publication_models import Publication
 from db.queries import agencies as agency_db
 from db.queries import api_keys
 from db.queries.open311_requests import Forward, PublicRequest
@@ -108,6 +109,18 @@ async def test_a_forwarded_request_names_the_agency_and_its_deadline(tmp_path):
         async with http.get(f"{V2}/requests.json", params={"status": "closed"}) as r:
             [closed] = await r.json()
         assert closed["service_request_id"] == code and closed["status"] == "closed"
+        with Session(served.db) as s, s.begin():  # the supervisor's public summary replaces the citizen's text
+            t = s.scalar(select(Ticket).where(Ticket.code == code))
+            s.add(Publication(ticket_id=t.id, hidden=False, summary="Đèn đường hỏng trên đường Lê Duẩn",
+                              updated_at=utcnow(), updated_by="hoa"))
+        async with http.get(f"{V2}/requests/{code}.json") as r:
+            assert (await r.json())[0]["description"] == "Đèn đường hỏng trên đường Lê Duẩn"
+        with Session(served.db) as s, s.begin():  # and a case hidden from the public is not there at all
+            s.scalar(select(Publication)).hidden = True
+        async with http.get(f"{V2}/requests/{code}.json") as r:
+            assert r.status == 404
+        async with http.get(f"{V2}/requests.json") as r:
+            assert await r.json() == []
 
 
 async def test_refusals_carry_the_georeport_error_body(tmp_path):

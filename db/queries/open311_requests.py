@@ -7,6 +7,8 @@ Public reads are the citizens' reports (kinds `report` and `web`) with a field: 
 progress, an information call or an emergency is no service request. They carry what the
 answer may be built from and, separately, the names to hide from the description (the caller's
 and the client's first and last name): the caller of `portal.open311` redacts, never this module.
+A case a supervisor hid from the public (db.publication_models) is not read; the public summary
+they wrote replaces the ticket's.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from db.agency_models import Agency, Assignment
 from db.api_key_models import Open311Request
 from db.models import Call, Ticket, TicketEvent
+from db.publication_models import Publication
 from db.numbers import reserve
 
 PUBLIC_KINDS = ("report", "web")
@@ -90,15 +93,17 @@ def create(db: Engine, new: NewRequest, prefix: str, at: datetime) -> str:
 
 
 def _public() -> list[ColumnElement[bool]]:
-    return [Ticket.kind.in_(PUBLIC_KINDS), Ticket.field.is_not(None), Ticket.status != "in_call"]
+    return [Ticket.kind.in_(PUBLIC_KINDS), Ticket.field.is_not(None), Ticket.status != "in_call",
+            Publication.hidden.is_(None) | Publication.hidden.is_(False)]
 
 
 def _read(s: Session, where: Sequence[ColumnElement[bool]], limit: int) -> list[PublicRequest]:
-    rows = s.execute(select(Ticket, Call.caller_name, Open311Request)
+    rows = s.execute(select(Ticket, Call.caller_name, Open311Request, Publication.summary)
                      .outerjoin(Call, Ticket.call_id == Call.id)
                      .outerjoin(Open311Request, Open311Request.ticket_id == Ticket.id)
+                     .outerjoin(Publication, Publication.ticket_id == Ticket.id)
                      .where(*_public(), *where).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)).all()
-    ids = [t.id for t, _, _ in rows]
+    ids = [row[0].id for row in rows]
     if not ids:
         return []
     last = {tid: at for tid, at in s.execute(select(TicketEvent.ticket_id, func.max(TicketEvent.at))
@@ -109,11 +114,12 @@ def _read(s: Session, where: Sequence[ColumnElement[bool]], limit: int) -> list[
         forwards.setdefault(a.ticket_id, []).append(
             Forward(a.agency, name or a.agency, a.processing, a.review, a.deadline_at))
     out = []
-    for t, call_name, o in rows:
+    for t, call_name, o, public_summary in rows:
         names = tuple(n for n in (t.caller_name, call_name, o and o.first_name, o and o.last_name) if n)
         updated = max(t.created_at, last.get(t.id) or t.created_at, t.closed_at or t.created_at)
-        out.append(PublicRequest(t.code, t.field or "", t.area, t.status, t.summary, t.created_at, updated,
-                                 t.map_point, o.media_url if o else None, tuple(forwards.get(t.id, ())), names))
+        out.append(PublicRequest(t.code, t.field or "", t.area, t.status, public_summary or t.summary, t.created_at,
+                                 updated, t.map_point, o.media_url if o else None, tuple(forwards.get(t.id, ())),
+                                 names))
     return out
 
 
