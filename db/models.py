@@ -6,8 +6,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-TICKET_KINDS = ("info", "report", "emergency", "operator", "after_hours")
-TICKET_STATUSES = ("in_call", "closed", "after_hours", "callback_pending", "unreachable")
+TICKET_KINDS = ("info", "report", "emergency", "operator", "after_hours", "web")  # web: the portal's form, Open311
+# new: a web report waiting for an agent's triage (an agent taking it makes it open)
+TICKET_STATUSES = ("in_call", "closed", "after_hours", "callback_pending", "unreachable", "new")
 # what an agent or supervisor can set while working a ticket (the call flow never overwrites these)
 CASE_STATUSES = ("open", "forwarded", "answered", "resolved", "closed")
 
@@ -63,6 +64,10 @@ class Ticket(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))  # the call's disposition, from the site's list
     reply_by: Mapped[str | None] = mapped_column(String(16))  # callback | sms: how the citizen hears the answer
     map_point: Mapped[str | None] = mapped_column(String(64))  # "lat,lon", optional
+    # a web report's citizen (migration 0010): internal, never shown on a public page
+    contact_phone: Mapped[str | None] = mapped_column(String(32))  # national digits: 0905123456
+    contact_email: Mapped[str | None] = mapped_column(String(255))
+    consent: Mapped[bool | None]  # agreed to be contacted about it
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     # filled from AMI queue events (app_queue)

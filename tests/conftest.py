@@ -52,7 +52,7 @@ BOTH_BACKENDS = {"test_store", "test_writer", "test_flows", "test_callbacks", "t
                  "test_recordings", "test_postgres", "test_backup", "test_agencies_cli", "test_forwarding",
                  "test_agency_console", "test_reminders", "test_citizen_reply", "test_open311",
                  "test_agency_stats", "test_sharing", "test_exports", "test_map_point", "test_portal_lookup",
-                 "test_portal_results", "test_publication"}
+                 "test_portal_results", "test_publication", "test_web_report_form"}
 _server: pgmod.PostgresServer | None = None
 RAN: dict[str, int] = {"sqlite": 0, "postgresql": 0}
 

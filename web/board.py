@@ -6,7 +6,8 @@ today's offered, answered, abandoned and service level (from the tickets, refres
 5 s; the service level leaves out callers still waiting within its target), each figure with
 its level (normal / amber / red) from the site's `[wallboard]` thresholds. Per agent: name,
 state, reason, seconds in that state, queues, the ticket of the call. And the agencies' cases
-past their deadline (`overdue`, red when any), refreshed every 10 s.
+past their deadline (`overdue`, red when any), and the reports from the web waiting for an agent's
+triage (`web_waiting`, amber when any), each refreshed every 10 s.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from acd import stats
 from db.clock import utcnow
 from db.queries import agents as stored_agents
 from db.queries import reminders as stored_reminders
+from db.queries import web_reports
 from db.types import DatabaseUnavailable
 from web.context import Console
 
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 _today: dict[str, Any] = {"at": 0.0, "queues": {}}
 _names: dict[str, Any] = {"at": 0.0, "db": None, "names": {}}  # agent extension -> name, refreshed every 10 s
 _overdue: dict[str, Any] = {"at": 0.0, "db": None, "count": None}  # overdue assignments, refreshed every 10 s
+_web: dict[str, Any] = {"at": 0.0, "db": None, "count": None}  # web reports waiting for triage, every 10 s
 NAMES_FOR_S = 10
 
 
@@ -91,6 +94,18 @@ async def _overdue_count(c: Console) -> int | None:
     return _overdue["count"]
 
 
+async def _web_waiting(c: Console) -> int | None:
+    """Reports from the web waiting for triage (a database that does not answer keeps the last count)."""
+    if time.monotonic() - _web["at"] > NAMES_FOR_S or _web["db"] is not c.db:
+        try:
+            count = await asyncio.to_thread(web_reports.waiting_count, c.db)
+        except DatabaseUnavailable as err:
+            log.warning("wallboard keeps the web reports' count it had: %s", str(err).splitlines()[0])
+            return _web["count"] if _web["db"] is c.db else None
+        _web.update(at=time.monotonic(), db=c.db, count=count)
+    return _web["count"]
+
+
 def agent_state(c: Console, agent: str) -> dict[str, Any]:
     seat = c.acd.board.seats.get(agent)
     now = time.time()
@@ -128,7 +143,10 @@ async def snapshot(c: Console) -> dict[str, Any]:
         queues.append(row)
     agents = [agent_state(c, s.member) for s in sorted(seats, key=lambda s: s.member)]
     overdue = await _overdue_count(c)
+    web_waiting = await _web_waiting(c)
     return {"queues": queues, "agents": agents, "service_level_s": stats.SERVICE_LEVEL_S,
             "thresholds": asdict(thresholds), "ami": c.acd.synced.is_set(),
             # agencies' cases past their deadline: any one is red (someone must chase it)
-            "overdue": overdue, "overdue_level": "red" if overdue else "normal"}
+            "overdue": overdue, "overdue_level": "red" if overdue else "normal",
+            # citizens' reports from the portal no agent has taken yet: amber while any wait
+            "web_waiting": web_waiting, "web_waiting_level": "amber" if web_waiting else "normal"}

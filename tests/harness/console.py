@@ -87,8 +87,8 @@ def add_ticket(db, recordings: Path, code: str, agent: str | None, number: str =
 class ServedConsole:
     """The console app in this process on a free loopback port, over a seeded database."""
 
-    def __init__(self, tmp_path: Path, **site_changes: dict):
-        self.site = make_site(tmp_path, **site_changes)
+    def __init__(self, tmp_path: Path, site=None, **site_changes: dict):
+        self.site = site or make_site(tmp_path, **site_changes)  # a site given: shared with a ServedPortal
         self.db = store.connect(self.site.paths.database_url)
         store.migrate(self.db)
         add_users(self.db)
@@ -127,11 +127,11 @@ class ThreadedConsole:
     """A ServedConsole on its own event loop in a thread, so Playwright's sync API (which wants this
     thread) can drive it; `run(coro)` runs a coroutine on the console's loop."""
 
-    def __init__(self, tmp_path: Path, **site_changes: dict):
+    def __init__(self, tmp_path: Path, site=None, **site_changes: dict):
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.served: ServedConsole = self.run(ServedConsole(tmp_path, **site_changes).__aenter__())
+        self.served: ServedConsole = self.run(ServedConsole(tmp_path, site, **site_changes).__aenter__())
 
     def run(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)

@@ -142,3 +142,27 @@ async function save(ev) {
 $("ticket-form").onsubmit = (ev) => TD.run(() => save(ev));
 document.addEventListener("td:ticket-changed", () => TD.run(reload));
 TD.run(load);
+
+// A report from the web (issue 17): the citizen's contact and consent, and their photos as
+// thumbnails opening full size (served by the console to those who may read this ticket, never by
+// the public portal). Nothing shows for a ticket from a call.
+async function webReport() {
+  const r = await TD.api("GET", "/api/triage/" + encodeURIComponent(code));
+  if (!r.photos.length && !r.contact_phone && !r.contact_email && r.consent === null) return;
+  const yes = (v) => v === null ? "—" : TD.t(v ? "common.yes" : "common.no");
+  const facts = [["ticket.contact_phone", r.contact_phone || "—"], ["ticket.contact_email", r.contact_email || "—"],
+    ["ticket.consent", yes(r.consent)]].flatMap(([k, v]) => [TD.el("dt", {}, TD.t(k)), TD.el("dd", {}, v)]);
+  const photos = r.photos.map((p, i) => {
+    const img = TD.el("img", {src: p.url, alt: TD.t("ticket.photo_alt", {n: i + 1}), width: p.width, height: p.height,
+      loading: "lazy", id: "photo-" + p.id});
+    img.style.maxWidth = "10rem"; img.style.height = "auto"; img.style.maxHeight = "10rem";  // script styles pass the CSP
+    return TD.el("li", {}, TD.el("a", {href: p.url, target: "_blank", rel: "noopener"}, img),
+      p.gps ? TD.el("div", {class: "muted"}, TD.t("ticket.photo_place", {place: p.gps})) : "");
+  });
+  const list = TD.el("ul", {id: "web-photos", class: "web-photos"}, ...(photos.length ? photos
+    : [TD.el("li", {class: "muted"}, TD.t("ticket.no_photos"))]));
+  list.style.cssText = "display:flex;flex-wrap:wrap;gap:.6em;list-style:none;padding:0";
+  $("facts").after(TD.el("section", {id: "web-report"}, TD.el("h3", {}, TD.t("ticket.web_report")),
+    TD.el("dl", {class: "facts"}, ...facts), TD.el("h3", {}, TD.t("ticket.photos")), list));
+}
+TD.run(webReport);

@@ -96,12 +96,27 @@ function drawOverdue() {
   box.textContent = TD.t("wallboard.overdue", {n: board.overdue});
 }
 
+// The citizens' reports from the web waiting for an agent's triage, before the clock (amber when any).
+function drawWebWaiting() {
+  let box = document.getElementById("tv-web-waiting");
+  if (!box) {
+    box = TD.el("span", {id: "tv-web-waiting", title: TD.t("wallboard.web_waiting_hint")});
+    box.style.whiteSpace = "nowrap";  // the CSP allows styles set by script, not a style attribute
+    document.getElementById("tv-clock").before(box);
+  }
+  box.hidden = board.web_waiting === null || board.web_waiting === undefined;
+  box.className = board.web_waiting_level === "amber" ? "figure level-amber" : "level-normal";
+  box.dataset.level = board.web_waiting_level || "normal";
+  box.textContent = TD.t("wallboard.web_waiting", {n: board.web_waiting});
+}
+
 function draw() {
   document.getElementById("tv-clock").textContent = clockFormat.format(new Date());
   if (!board) return;
   const age = (Date.now() - received) / 1000;
   document.getElementById("ami-down").hidden = board.ami !== false;
   drawOverdue();
+  drawWebWaiting();
   const queues = document.getElementById("tv-queues");
   queues.style.setProperty("--rows", Math.max(1, board.queues.length));
   queues.replaceChildren(...(board.queues.length ? board.queues.map((q) => queuePanel(q, age))

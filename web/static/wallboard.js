@@ -44,11 +44,23 @@ function drawOverdue() {
   if (!box.hidden) box.replaceChildren(figure(TD.t("wallboard.overdue", {n: board.overdue}), board.overdue_level));
 }
 
+// The citizens' reports from the web waiting for an agent's triage, in the bar (amber when any).
+function drawWebWaiting() {
+  let box = document.getElementById("web-waiting");
+  if (!box) {
+    box = TD.el("span", {id: "web-waiting", title: TD.t("wallboard.web_waiting_hint")});
+    document.querySelector(".bar").append(box);
+  }
+  box.hidden = board.web_waiting === null || board.web_waiting === undefined;
+  if (!box.hidden) box.replaceChildren(figure(TD.t("wallboard.web_waiting", {n: board.web_waiting}), board.web_waiting_level));
+}
+
 function draw() {
   if (!board) return;
   const age = (Date.now() - received) / 1000;
   document.getElementById("ami-down").hidden = board.ami !== false;
   drawOverdue();
+  drawWebWaiting();
   document.getElementById("sl-heading").title = TD.t("wallboard.service_level_hint", {s: board.service_level_s});
   TD.rows(document.querySelector("#queues tbody"), board.queues, (q) => [TD.label("queue", q.queue),
     figure(String(q.waiting), q.levels.waiting),
