@@ -22,6 +22,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 STATUS = {  # the ticket's status as the citizen reads it
     "in_call": "Received",
+    "new": "Received: waiting for %(hotline)s to check it",  # a web report before an agent's triage
     "open": "Received: %(hotline)s is handling it",
     "forwarded": "With the agency in charge",
     "answered": "The agency has answered; %(hotline)s is checking the answer",

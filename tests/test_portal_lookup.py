@@ -23,12 +23,13 @@ from tests.harness.browser import browser, page, shot, too_wide
 from tests.harness.portal import ServedPortal, ThreadedPortal
 
 DONE, OPEN, UNKNOWN = "1022-261203-4701", "1022-261204-0007", "1022-261203-9999"
+WEB, WEB_PHONE, WEB_EMAIL = "1022-261205-0031", "0935111222", "citizen.web@example.vn"  # a web report's contact
 DONE_NUMBER, OPEN_NUMBER = "0905123456", "0912345678"  # last digits: 456, 678
 NAME = "Nguyễn Văn An"
 SUMMARY = f"Đèn đường tắt trước số 20 Trần Phú. Liên hệ {NAME}, 0905 123 456, +84905123456, an.nguyen@example.vn"
 ANSWER = "Đã thay bóng đèn ngày 02/12. Anh An có thể gọi 0905.123.456 hoặc viết an.nguyen@example.vn nếu còn hỏng."
 PRIVATE = ("0905", "123 456", "123.456", "84905", "an.nguyen", "example.vn", NAME, "Văn An", "Anh An", "Trần Phú",
-           "nhờ gọi lại gấp", "duyệt nhanh", "giọng miền Trung")
+           "nhờ gọi lại gấp", "duyệt nhanh", "giọng miền Trung", "0935", "111 222", "citizen.web")
 LIGHTS, TREES = "so_xay_dung", "cay_xanh"
 
 
@@ -36,13 +37,17 @@ def iso(at) -> str:
     return at.isoformat() + "Z"
 
 
-def add_case(db, code: str, number: str, status: str, received, assignments: list[dict], events: list[tuple]) -> None:
+def add_case(db, code: str, number: str | None, status: str, received, assignments: list[dict], events: list[tuple],
+             **web: str) -> None:
+    """A call's ticket from `number`, or with no number a web report (`web`: its contact columns)."""
     with Session(db) as s, s.begin():
         call = Call(uniqueid=f"u-{code}", caller_number=number, caller_name=NAME, started_at=received)
-        s.add(call)
-        s.flush()
-        t = Ticket(code=code, call_id=call.id, kind="report", field="lighting", area="hai_chau", status=status,
-                   summary=SUMMARY, caller_name=NAME, address="20 Trần Phú", created_at=received, agent="101")
+        if number:
+            s.add(call)
+            s.flush()
+        t = Ticket(code=code, call_id=call.id if number else None, kind="report" if number else "web",
+                   field="lighting", area="hai_chau", status=status, summary=SUMMARY, caller_name=NAME,
+                   address="20 Trần Phú", created_at=received, agent="101", **web)
         s.add(t)
         s.flush()
         for a in assignments:
@@ -80,6 +85,8 @@ def seed(db) -> dict:
               (now - timedelta(days=3), "edit", {"by": "lan", "caller_name": NAME, "summary": SUMMARY}),
               (now - timedelta(days=2), "extension", {"agency": LIGHTS, "decision": "grant", "by": "hoa",
                                                       "deadline_at": iso(later), "comment": "duyệt nhanh"})])
+    add_case(db, WEB, None, "new", now - timedelta(hours=2), [], [],
+             contact_phone=WEB_PHONE, contact_email=WEB_EMAIL)
     return {"due": due, "late": late, "later": later}
 
 
@@ -127,6 +134,18 @@ async def test_the_right_digits_show_the_history_the_deadline_and_the_answer(ser
         found = await r.json()
     assert found["code"] == DONE and found["status"] == "Đã kết thúc" and len(found["history"]) == 6
     assert not any(p in json.dumps(found, ensure_ascii=False) for p in PRIVATE)
+
+
+async def test_a_web_report_opens_with_its_contact_email_or_number(served):
+    http = served.client()
+    for proof in ("Citizen.Web@Example.VN", "222"):  # the email in any case, or the number's last digits
+        status, html, _ = await look(http, WEB, proof)
+        assert status == 200 and WEB in html, proof
+        assert "Tổng đài đã tiếp nhận phản ánh qua trang web." in html and "chờ tổng đài 1022 kiểm tra" in html
+        for private in PRIVATE:
+            assert private not in html, private
+    for code, proof in ((WEB, "other@example.vn"), (WEB, "456"), (DONE, WEB_EMAIL), (UNKNOWN, WEB_EMAIL)):
+        assert (await look(http, code, proof))[0] == 404, (code, proof)
 
 
 async def test_a_wrong_factor_and_an_unknown_code_get_the_same_answer(served):

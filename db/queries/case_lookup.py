@@ -6,6 +6,8 @@ leave the database layer: the caller gets a `PublicCase` (public fields only) or
 "no such code" and "wrong second factor" alike, and both take the same path: the same statements
 run whether the code exists or not, and the factor is compared with hmac.compare_digest against
 the stored value or a stand-in that never matches. Only a match reads the rest of the case.
+The phone factor matches the number a call came from or the contact number a web report left
+(migration 0010); the email factor, the web report's contact email (any case).
 
 The status history is built from the assignments' events (forwarded, more time granted, the
 agency's answer or refusal, 1022's review) and the case's closing, each reduced to its kind, time,
@@ -81,12 +83,6 @@ def _email_key(email: str | None) -> bytes:
     return hashlib.sha256(text.encode()).digest() if "@" in text else NEVER
 
 
-def web_contact(s: Session, ticket_id: int) -> tuple[str | None, str | None]:
-    """The contact (phone, email) a web-form report left. Migration 0010 adds where it is stored;
-    until then a web report has none (and is opened by neither factor)."""
-    return None, None
-
-
 def _matches(proof: Proof, phones: tuple[str | None, ...], email: str | None) -> bool:
     """Every comparison runs whatever the outcome, with compare_digest: no early exit to time."""
     typed_digits = proof.digits.encode() if re.fullmatch(r"\d{3}", proof.digits) else b"\x01typed"
@@ -101,12 +97,12 @@ def _matches(proof: Proof, phones: tuple[str | None, ...], email: str | None) ->
 def find(db: Engine, code: str, proof: Proof, now: datetime) -> PublicCase | None:
     """The case `code` if `proof` matches it, else None (unknown code or wrong factor alike)."""
     with Session(db) as s:
-        row = s.execute(select(Ticket.id, Call.caller_number).outerjoin(Call, Ticket.call_id == Call.id)
-                        .where(Ticket.code == code)).first()
-        phone, email = web_contact(s, row.id if row else 0)
-        found = row is not None
-        opened = _matches(proof, (row.caller_number if row else None, phone), email)
-        if not (found and opened) or row is None:
+        row = s.execute(select(Ticket.id, Call.caller_number, Ticket.contact_phone, Ticket.contact_email)
+                        .outerjoin(Call, Ticket.call_id == Call.id).where(Ticket.code == code)).first()
+        if row is None:  # compared all the same, with nothing that can match
+            _matches(proof, (None, None), None)
+            return None
+        if not _matches(proof, (row.caller_number, row.contact_phone), row.contact_email):
             return None
         return _case(s, row.id, now)
 
