@@ -202,6 +202,11 @@ async def test_each_refused_input_writes_nothing_says_why_and_keeps_what_was_typ
             robot = await r.text()
         assert r.status == 400 and "Không thể tiếp nhận phản ánh này" in robot and "ticket-code" not in robot
         assert written(served.db) == before and stored_files(served.site) == []
+        # over the request's 16 MB: refused before it is read, in words
+        heavy = form(files=[(f"{i}.jpg", bytes(4_500_000)) for i in range(4)])
+        async with http.post("/report", data=heavy) as r:
+            assert r.status == 413 and "Mỗi lần gửi không được quá 16 MB" in await r.text()
+        assert written(served.db) == before and stored_files(served.site) == []
 
 
 async def test_a_sixth_report_within_the_hour_is_refused_with_retry_after(tmp_path):
