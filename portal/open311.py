@@ -129,7 +129,7 @@ async def post_request(request: web.Request) -> web.Response:
     prefix = f"{p.site.hotline}-{now.replace(tzinfo=UTC).astimezone(ZoneInfo(p.site.timezone)):%y%m%d}-"
     new = open311_requests.NewRequest(got.field, got.area, got.address, got.summary, got.map_point, client,
                                       got.email, got.phone, got.first_name, got.last_name, got.device_id,
-                                      got.account_id, got.media_url)
+                                      got.account_id, got.media_url, lang)
     code = await asyncio.to_thread(open311_requests.create, p.db, new, prefix, now)
     log.info("open311: %s posted %s (%s)", client, code, got.field)
     made = await asyncio.to_thread(open311_requests.find, p.db, code)

@@ -19,7 +19,7 @@ from db.clock import utcnow
 from db.models import Ticket
 from db.publication_models import Publication
 from db.queries import agencies as agency_db
-from db.queries import api_keys
+from db.queries import api_keys, case_lookup
 from db.queries.open311_requests import Forward, PublicRequest
 from portal import open311_format as fmt
 from tests.harness.cli import cli
@@ -27,11 +27,12 @@ from tests.harness.portal import ServedPortal
 from tests.harness.site import make_site
 
 V2 = "/open311/v2"
-PERSONAL = ("citizen@example.com", "0905 123 456", "0905123456", "Nguyễn", "Văn An", "Nguyen Van An")
+PERSONAL = ("citizen@example.com", "0905 123 456", "0905123456", "+84 905 123 456", "905 123 456", "Nguyễn", "Văn An",
+            "Nguyen Van An")
 POST = {"service_code": "lighting", "lat": "16.067812", "long": "108.220834",
         "address_string": "12 Lê Duẩn, Hải Châu", "attribute[area]": "hai_chau",
         "description": "Đèn đường hỏng trước nhà anh Nguyễn Văn An, gọi 0905 123 456 hoặc citizen@example.com",
-        "email": "citizen@example.com", "phone": "0905123456", "first_name": "Văn An", "last_name": "Nguyễn",
+        "email": "citizen@example.com", "phone": "+84 905 123 456", "first_name": "Văn An", "last_name": "Nguyễn",
         "media_url": "https://backoffice.example.vn/photos/42.jpg"}
 
 
@@ -54,7 +55,10 @@ async def test_a_client_posts_a_request_and_reads_it_back_open_with_an_expected_
             assert (t.kind, t.status, t.field, t.area, t.address) == ("web", "new", "lighting", "hai_chau",
                                                                       "12 Lê Duẩn, Hải Châu")
             assert t.map_point == "16.067812,108.220834" and t.caller_name == "Nguyễn Văn An"
+            assert (t.contact_phone, t.contact_email, t.consent) == ("0905123456", "citizen@example.com", True)
             assert s.scalar(select(ApiKey.last_used_at).where(ApiKey.name == "sotnmt-backoffice")) is not None
+        # the citizen follows it on the portal's lookup like a report from the form
+        assert case_lookup.find(served.db, code, case_lookup.Proof(digits="456"), utcnow()) is not None
 
         async with http.get(f"{V2}/requests/{code}.json") as r:
             assert r.status == 200 and r.content_type == "application/json"

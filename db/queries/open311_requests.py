@@ -1,7 +1,8 @@
-"""Open311 service requests in SQL: a client's request becomes a ticket of kind `web` in the same
-lifecycle as a report from the portal's form (waiting for triage on the agent desk), with what
-the client sent that is not the ticket's own kept beside it (db.api_key_models.Open311Request:
-the citizen's contact, internal; the photo's address); and the reads a public GET answers from.
+"""Open311 service requests in SQL: a client's request becomes a ticket through the portal's form's
+own `db.queries.web_reports.submit` (kind `web`, status `new`: waiting for triage on the agent
+desk; the contact on the ticket, so the case lookup's second factor works the same), with what
+the client sent besides kept beside it (db.api_key_models.Open311Request: which client, the
+citizen's names, the photo's address; internal); and the reads a public GET answers from.
 
 Public reads are the citizens' reports (kinds `report` and `web`) with a field: a call still in
 progress, an information call or an emergency is no service request. They carry what the
@@ -12,23 +13,22 @@ they wrote replaces the ticket's.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from db.agency_models import Agency, Assignment
 from db.api_key_models import Open311Request
 from db.models import Call, Ticket, TicketEvent
+from db.queries import web_reports
 from db.publication_models import Publication
-from db.numbers import reserve
 
 PUBLIC_KINDS = ("report", "web")
 DONE = ("resolved", "closed")  # Open311's `closed`; every other status is `open`
-WAITING = "new"  # a web report's status until an agent takes it from the desk's triage list
+WAITING = web_reports.WAITING  # `new`: until an agent takes it from the desk's triage list
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,13 @@ class NewRequest:
     map_point: str | None  # "lat,lon"
     client: str  # the API key's name
     email: str | None = None
-    phone: str | None = None
+    phone: str | None = None  # national digits
     first_name: str | None = None
     last_name: str | None = None
     device_id: str | None = None
     account_id: str | None = None
     media_url: str | None = None
+    language: str = "vi"  # the citizen's, for the answer
 
 
 @dataclass(frozen=True)
@@ -73,22 +74,25 @@ class PublicRequest:
 
 
 def create(db: Engine, new: NewRequest, prefix: str, at: datetime) -> str:
-    """A new ticket for the request; returns its code (`prefix` is the day's, e.g. '1022-261203-':
-    the number is reserved from the same counter the engines reserve their blocks from)."""
-    code = f"{prefix}{reserve(db, prefix, 1):04d}"
+    """A new ticket for the request; returns its code (`prefix` is the day's, e.g. '1022-261203-').
+    The ticket is written as the form's are, then the Open311 part beside it: a failure between
+    the two leaves a web report without its client's row (the client sees an error and may post
+    again), never a request without its ticket."""
+    consent = bool(new.phone or new.email)  # the client passes on a contact only when it may be used
+    code = web_reports.submit(db, web_reports.NewReport(
+        new.field, new.area, new.address, new.summary, new.phone, new.email, consent, map_point=new.map_point,
+        source="open311", language=new.language), prefix, at)
     # a Vietnamese name is said family name first: "Nguyễn" + "Văn An" is "Nguyễn Văn An"
     name = " ".join(n for n in (new.last_name, new.first_name) if n) or None
     with Session(db) as s, s.begin():
-        ticket = Ticket(code=code, kind="web", status=WAITING, priority=3, field=new.field, area=new.area,
-                        address=new.address, summary=new.summary, caller_name=name, map_point=new.map_point,
-                        created_at=at)
-        s.add(ticket)
-        s.flush()
-        s.add(Open311Request(ticket_id=ticket.id, client=new.client, email=new.email, phone=new.phone,
+        ticket_id = s.scalar(select(Ticket.id).where(Ticket.code == code))
+        if ticket_id is None:
+            raise LookupError(f"ticket {code} written, then not found")
+        if name:
+            s.execute(update(Ticket).where(Ticket.id == ticket_id).values(caller_name=name))
+        s.add(Open311Request(ticket_id=ticket_id, client=new.client, email=new.email, phone=new.phone,
                              first_name=new.first_name, last_name=new.last_name, device_id=new.device_id,
                              account_id=new.account_id, media_url=new.media_url, created_at=at))
-        s.add(TicketEvent(ticket_id=ticket.id, at=at, kind="open311",
-                          detail=json.dumps({"client": new.client, "field": new.field}, ensure_ascii=False)))
     return code
 
 
