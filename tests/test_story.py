@@ -64,6 +64,13 @@ EVERY_KIND = REPORT_CALL + [
     {"kind": "note", "detail": {"by": "lan", "text": "Người dân đang chờ"}},
     {"kind": "edit", "detail": {"by": "lan", "reply_by": "sms"}},
     {"kind": "outcome", "detail": {"by": "lan", "outcome": "report_taken"}},
+    {"kind": "web_report", "detail": {"source": "web", "photos": 2, "language": "vi"}},
+    {"kind": "web_report", "detail": {"source": "open311", "photos": 0, "language": "en"}},
+    {"kind": "status_lookup", "detail": {"by": "caller_number", "found": True, "code": "1022-261120-0042"}},
+    {"kind": "status_lookup", "detail": {"by": "caller_number", "found": False}},
+    {"kind": "status_lookup", "detail": {"by": "code", "code": "1022-261120-0042", "found": True, "own": False}},
+    {"kind": "status_lookup", "detail": {"by": "code", "code": "1022-261120-0099", "found": False}},
+    {"kind": "status_lookup", "detail": {"error": "could not connect to server"}},
 ]
 
 
@@ -154,3 +161,21 @@ def test_the_agencys_own_steps_read_as_sentences(site):
     rejected = {"kind": "agency_rejected", "detail": {"agency": "so_xay_dung", "by": "x", "reason": "Không thuộc",
                                                       "suggested_agency": "ubnd_hai_chau"}}
     assert story.describe(rejected, site, "en").endswith("suggests Ủy ban nhân dân quận Hải Châu")
+
+
+def test_a_web_report_and_a_status_asked_by_phone_read_as_sentences(site):
+    web = {"kind": "web_report", "detail": {"source": "web", "photos": 1, "language": "vi"}}
+    assert story.describe(web, site, "vi") == ("Người dân gửi phản ánh qua cổng thông tin điện tử, kèm 1 ảnh "
+                                               "(trang tiếng Việt)")
+    assert story.describe(web, site, "en") == ("A citizen reported on the public portal, with 1 photo "
+                                               "(the Vietnamese page)")
+    client = {"kind": "web_report", "detail": {"source": "open311", "photos": 3}}
+    assert story.describe(client, site, "en") == "A report came in from another system through Open311, with 3 photos"
+    by_number = {"kind": "status_lookup", "detail": {"by": "caller_number", "found": True, "code": "1022-261120-0042"}}
+    assert story.describe(by_number, site, "vi") == ("Khách hỏi tình trạng phản ánh: số gọi đến có phiếu "
+                                                     "1022-261120-0042 đang xử lý, được đọc ngay")
+    keyed = {"kind": "status_lookup", "detail": {"by": "code", "code": "1022-261120-0042", "found": True, "own": True}}
+    assert story.describe(keyed, site, "en") == ("The caller keyed case number 1022-261120-0042: reported from this "
+                                                 "number, its state, agency and deadline were read out")
+    unknown = {"kind": "status_lookup", "detail": {"by": "code", "code": "1022-261120-0099", "found": False}}
+    assert story.describe(unknown, site, "vi") == "Khách nhập số phiếu 1022-261120-0099: không có phiếu này"

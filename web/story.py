@@ -97,11 +97,38 @@ def _sentence(tell: Teller, kind: str, d: dict[str, Any]) -> str:  # noqa: C901 
         return _agency_step(tell, kind, d)
     if kind in ("notify_sent", "notify_failed", "notify_retry"):
         return _notification(tell, kind, d)
+    if kind == "web_report":
+        return _web_report(tell, d)
+    if kind == "status_lookup":
+        return _status_lookup(tell, d)
     if kind == "outcome" and "outcome" in d:
         return t("story.outcome", by=by, outcome=label("outcome", d.get("outcome")))
     details = ", ".join(f"{str(k).replace('_', ' ')} {_quote(v, 60) if isinstance(v, str) else v}"
                         for k, v in d.items() if v not in (None, "", {}, []))
     return t("story.other", kind=kind.replace("_", " "), details=f": {details}" if details else "")
+
+
+def _web_report(tell: Teller, d: dict[str, Any]) -> str:
+    """A report that came by the portal's form or an Open311 client: how many photos, and the
+    portal's language the citizen wrote in (so the answer can be in it too)."""
+    t, photos = tell.t, int(d.get("photos") or 0)
+    text = t("story.web_report_open311" if d.get("source") == "open311" else "story.web_report")
+    text += t("story.web_photos", n=photos) if photos > 1 else t("story.web_photo" if photos else "story.web_no_photo")
+    return text + tell.words.get(f"story.web_page.{d.get('language')}", "")
+
+
+def _status_lookup(tell: Teller, d: dict[str, Any]) -> str:
+    """The status line on the phone: the open case of the calling number read at once (or none),
+    a keyed case number (the case of this number, of another one, or none), the database down."""
+    t, code = tell.t, d.get("code") or "—"
+    if "error" in d:
+        return t("story.status_error")
+    if d.get("by") == "caller_number":
+        return t("story.status_by_number_found", code=code) if d.get("found") else t("story.status_by_number_none")
+    if not d.get("found"):
+        return t("story.status_by_code_none", code=code)
+    own = "found" if "own" not in d else "own" if d["own"] else "other"  # events before 'own' was kept
+    return t(f"story.status_by_code_{own}", code=code)
 
 
 def _agency_step(tell: Teller, kind: str, d: dict[str, Any]) -> str:
