@@ -10,19 +10,26 @@ spec's format suffix (services.json, requests.xml ...).
 Errors are the spec's body, [{"code": 403, "description": "..."}], with that HTTP status: 403 for
 a missing, unknown or revoked key, 400 for bad input, 404 for an unknown request, 429 (with
 Retry-After) past a rate limit. Texts answer in Vietnamese, or English with `lang=en`.
+A POST's fields are read and checked by `parse_post` (pure); answers are built in open311_format.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from config import Site
 from db.clock import utcnow
 from db.queries import api_keys, open311_requests
+from ivr import phone as phone_number
 from portal import open311_format as fmt
 from portal.context import client_address, public
 
@@ -33,6 +40,84 @@ MAX_BODY = 64 * 1024  # a request is a few fields: photos travel as media_url
 GUESSES = (10, 300.0)  # wrong keys per address in seconds: a key cannot be guessed, only tried
 POSTS = (60, 60.0)  # requests per key (and twice that per address) in seconds
 READS = (600, 60.0)  # public reads per address in seconds
+MAX_DESCRIPTION = 4000  # as the portal's form
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+# --- what a client sends (pure: unit-tested on its own) -------------------------------------
+
+@dataclass(frozen=True)
+class Posted:
+    field: str
+    area: str | None
+    address: str | None
+    summary: str
+    map_point: str | None
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    device_id: str | None
+    account_id: str | None
+    media_url: str | None
+
+
+def _text(form: Mapping[str, str], name: str, limit: int) -> str | None:
+    value = (form.get(name) or "").strip()
+    if len(value) > limit:
+        raise fmt.GeoReportError(400, f"{name}: at most {limit} characters")
+    return value or None
+
+
+def _degrees(form: Mapping[str, str]) -> str | None:
+    lat, lon = (form.get("lat") or "").strip(), (form.get("long") or "").strip()
+    if not lat and not lon:
+        return None
+    try:
+        a, b = float(lat), float(lon)
+    except ValueError:
+        raise fmt.GeoReportError(400, "lat and long: both, in decimal degrees (WGS84), e.g. lat=16.0678&long=108.2208")\
+            from None
+    if not (math.isfinite(a) and math.isfinite(b) and -90 <= a <= 90 and -180 <= b <= 180):
+        raise fmt.GeoReportError(400, "lat -90..90 and long -180..180")
+    return f"{round(a, 6) + 0.0:.6f},{round(b, 6) + 0.0:.6f}"
+
+
+def parse_post(form: Mapping[str, str], site: Site) -> Posted:
+    """POST requests.json's fields (api_key and jurisdiction_id are the caller's), checked."""
+    code = (form.get("service_code") or "").strip()
+    if not code:
+        raise fmt.GeoReportError(400, "service_code: required (GET services.json lists them)")
+    if code not in {f.key for f in site.fields}:
+        raise fmt.GeoReportError(400, f"service_code {code!r} not found (GET services.json lists them)")
+    point = _degrees(form)
+    address = _text(form, "address_string", 255)
+    address_id = _text(form, "address_id", 64)
+    if point is None and address is None and address_id is None:
+        raise fmt.GeoReportError(400, "a location is required: lat and long, address_string or address_id")
+    areas = {a.key for a in site.areas}
+    area = _text(form, "attribute[area]", 32)  # tongdai's extension: the ward/area's key
+    if area is None and address_id in areas:
+        area = address_id  # a client that knows our wards sends one as its address id
+    elif address_id is not None and address is None:
+        address = address_id
+    if area is not None and area not in areas:
+        raise fmt.GeoReportError(400, f"attribute[area]: unknown area {area!r} (one of {', '.join(sorted(areas))})")
+    summary = _text(form, "description", MAX_DESCRIPTION)
+    if summary is None:
+        raise fmt.GeoReportError(400, "description: required (what is wrong, where)")
+    email, phone = _text(form, "email", 255), _text(form, "phone", 32)
+    if email is not None and not _EMAIL.fullmatch(email):
+        raise fmt.GeoReportError(400, "email: not an email address")
+    if phone is not None:  # kept as national digits, as the lookup's second factor compares them
+        if not phone_number.valid(phone):
+            raise fmt.GeoReportError(400, "phone: a Vietnamese phone number, e.g. 0905123456 or +84905123456")
+        phone = phone_number.national(phone)
+    media = _text(form, "media_url", 2000)
+    if media is not None and not media.startswith(("https://", "http://")):
+        raise fmt.GeoReportError(400, "media_url: an http(s) URL")
+    return Posted(code, area, address, summary, point, email, phone, _text(form, "first_name", 64),
+                  _text(form, "last_name", 64), _text(form, "device_id", 64), _text(form, "account_id", 64), media)
 
 
 def _answer(form: str, status: int, payload: Any, root: str, item: str,
@@ -124,7 +209,7 @@ async def post_request(request: web.Request) -> web.Response:
         return _too_many(form, wait)
     p = public(request)
     lang = fmt.language({**values, **request.query})
-    got = fmt.parse_post(values, p.site)
+    got = parse_post(values, p.site)
     now = utcnow()
     prefix = f"{p.site.hotline}-{now.replace(tzinfo=UTC).astimezone(ZoneInfo(p.site.timezone)):%y%m%d}-"
     new = open311_requests.NewRequest(got.field, got.area, got.address, got.summary, got.map_point, client,

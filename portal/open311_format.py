@@ -1,6 +1,6 @@
-"""Open311 GeoReport v2 as tongdai speaks it: what a client sends is read and checked here, and
-what it gets back is built here (JSON, or the spec's XML), from the site and plain rows. Pure:
-no server, no database, no clock (`now` comes in).
+"""Open311 GeoReport v2 as tongdai answers it: what a client gets back is built here (JSON, or the
+spec's XML) from the site and plain rows, and GET requests.json's filters are read (a POST's
+fields are read in portal.open311). Pure: no server, no database, no clock (`now` comes in).
 
 What a public answer shows of a request, and why:
 - `description`: the summary with phone numbers, emails and the citizen's names hidden
@@ -17,27 +17,22 @@ Times are ISO 8601 with the site's offset (2026-12-03T09:15:00+07:00).
 from __future__ import annotations
 
 import json
-import math
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from agencies.deadlines import DeadlineError, due, policy_for
 from config import Site
 from config.agency_settings import Deadline
-from ivr import phone as phone_number
 from db.queries.open311_requests import DONE, Forward, PublicRequest
 from portal.redaction import redact
 
 LANGUAGES = ("vi", "en")
-MAX_DESCRIPTION = 4000  # as the portal's form
 DEFAULT_DAYS = 90  # GET requests.json without dates: the last 90 days (the spec's default)
 MAX_RESULTS = 1000  # the spec's suggested ceiling
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _UNITS = {"working_days": ("ngày làm việc", "working days"), "working_hours": ("giờ làm việc", "working hours"),
           "hours": ("giờ", "hours")}
 
@@ -102,81 +97,7 @@ def service_definition(site: Site, code: str) -> dict[str, Any]:
     return {"service_code": code, "attributes": []}
 
 
-# --- what a client sends ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Posted:
-    field: str
-    area: str | None
-    address: str | None
-    summary: str
-    map_point: str | None
-    email: str | None
-    phone: str | None
-    first_name: str | None
-    last_name: str | None
-    device_id: str | None
-    account_id: str | None
-    media_url: str | None
-
-
-def _text(form: Mapping[str, str], name: str, limit: int) -> str | None:
-    value = (form.get(name) or "").strip()
-    if len(value) > limit:
-        raise GeoReportError(400, f"{name}: at most {limit} characters")
-    return value or None
-
-
-def _degrees(form: Mapping[str, str]) -> str | None:
-    lat, lon = (form.get("lat") or "").strip(), (form.get("long") or "").strip()
-    if not lat and not lon:
-        return None
-    try:
-        a, b = float(lat), float(lon)
-    except ValueError:
-        raise GeoReportError(400, "lat and long: both, in decimal degrees (WGS84), e.g. lat=16.0678&long=108.2208") \
-            from None
-    if not (math.isfinite(a) and math.isfinite(b) and -90 <= a <= 90 and -180 <= b <= 180):
-        raise GeoReportError(400, "lat -90..90 and long -180..180")
-    return f"{round(a, 6) + 0.0:.6f},{round(b, 6) + 0.0:.6f}"
-
-
-def parse_post(form: Mapping[str, str], site: Site) -> Posted:
-    """POST requests.json's fields (api_key and jurisdiction_id are the caller's), checked."""
-    code = (form.get("service_code") or "").strip()
-    if not code:
-        raise GeoReportError(400, "service_code: required (GET services.json lists them)")
-    if code not in {f.key for f in site.fields}:
-        raise GeoReportError(400, f"service_code {code!r} not found (GET services.json lists them)")
-    point = _degrees(form)
-    address = _text(form, "address_string", 255)
-    address_id = _text(form, "address_id", 64)
-    if point is None and address is None and address_id is None:
-        raise GeoReportError(400, "a location is required: lat and long, address_string or address_id")
-    areas = {a.key for a in site.areas}
-    area = _text(form, "attribute[area]", 32)  # tongdai's extension: the ward/area's key
-    if area is None and address_id in areas:
-        area = address_id  # a client that knows our wards sends one as its address id
-    elif address_id is not None and address is None:
-        address = address_id
-    if area is not None and area not in areas:
-        raise GeoReportError(400, f"attribute[area]: unknown area {area!r} (one of {', '.join(sorted(areas))})")
-    summary = _text(form, "description", MAX_DESCRIPTION)
-    if summary is None:
-        raise GeoReportError(400, "description: required (what is wrong, where)")
-    email, phone = _text(form, "email", 255), _text(form, "phone", 32)
-    if email is not None and not _EMAIL.fullmatch(email):
-        raise GeoReportError(400, "email: not an email address")
-    if phone is not None:  # kept as national digits, as the lookup's second factor compares them
-        if not phone_number.valid(phone):
-            raise GeoReportError(400, "phone: a Vietnamese phone number, e.g. 0905123456 or +84905123456")
-        phone = phone_number.national(phone)
-    media = _text(form, "media_url", 2000)
-    if media is not None and not media.startswith(("https://", "http://")):
-        raise GeoReportError(400, "media_url: an http(s) URL")
-    return Posted(code, area, address, summary, point, email, phone, _text(form, "first_name", 64),
-                  _text(form, "last_name", 64), _text(form, "device_id", 64), _text(form, "account_id", 64), media)
-
+# --- what a client asks for: GET requests.json's filters --------------------------------------
 
 @dataclass(frozen=True)
 class Filters:

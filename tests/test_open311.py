@@ -21,6 +21,7 @@ from db.publication_models import Publication
 from db.queries import agencies as agency_db
 from db.queries import api_keys, case_lookup
 from db.queries.open311_requests import Forward, PublicRequest
+from portal import open311
 from portal import open311_format as fmt
 from tests.harness.cli import cli
 from tests.harness.portal import ServedPortal
@@ -174,8 +175,7 @@ async def test_wrong_keys_are_rate_limited_per_address(tmp_path):
 
 
 def fmt_guesses() -> int:
-    from portal.open311 import GUESSES
-    return GUESSES[0]
+    return open311.GUESSES[0]
 
 
 async def test_services_are_the_sites_fields(tmp_path):
@@ -250,7 +250,7 @@ def test_the_format_builds_public_views_without_personal_data(tmp_path):
 
 def test_the_format_reads_posts_and_filters(tmp_path):
     site = make_site(tmp_path)
-    got = fmt.parse_post({"service_code": "water", "address_id": "son_tra", "description": " Mất nước "}, site)
+    got = open311.parse_post({"service_code": "water", "address_id": "son_tra", "description": " Mất nước "}, site)
     assert (got.field, got.area, got.address, got.summary, got.map_point) == ("water", "son_tra", None,
                                                                               "Mất nước", None)
     for form, words in (({"service_code": "water", "lat": "16", "description": "x"}, "lat and long"),
@@ -260,7 +260,7 @@ def test_the_format_reads_posts_and_filters(tmp_path):
                          "email"),
                         ({"address_string": "x", "description": "x"}, "service_code: required")):
         with pytest.raises(fmt.GeoReportError, match=words) as e:
-            fmt.parse_post(form, site)
+            open311.parse_post(form, site)
         assert e.value.status == 400
     now = datetime(2026, 12, 4, 3, 0)
     default = fmt.parse_filters({}, site, now)
