@@ -15,7 +15,7 @@ from db import store
 from db.clock import utcnow
 from db.models import Call, Ticket
 from db.queries import agencies as stored_agencies
-from db.queries import agency_work, caller_status
+from db.queries import agency_work, caller_status, web_reports
 from db.queries import assignments as stored
 from db.queries.caller_status import CaseStatus
 from ivr import prompts, status_line
@@ -67,6 +67,15 @@ def seed_case(db, site, code: str, number: str, agency: str | None = "so_xay_dun
 ])
 def test_keyed_digits_make_a_code(digits, code):
     assert code_from_digits("1022", digits) == code
+
+
+@pytest.mark.parametrize("numbers, national", [
+    (("+84905123456",), ("0905123456",)), (("84905123456",), ("0905123456",)), (("0905123456",), ("0905123456",)),
+    (("+842363822222",), ("02363822222",)),  # a fixed line with its area code
+    (("anonymous",), ()), (("113",), ()), (("+14155550100",), ()), (("00905123456",), ()), (("",), ()),
+])
+def test_a_web_reports_contact_is_matched_in_its_national_digits(numbers, national):
+    assert caller_status.national_forms(numbers) == national
 
 
 def test_a_callers_number_in_every_stored_form():
@@ -263,5 +272,30 @@ def test_lookups_by_number_and_by_code(tmp_path):
         assert (other.own, other.overdue) == (False, True)
         assert caller_status.by_code(db, "1022-261120-0009", mine, now) is None
         assert caller_status.latest_open(db, (), None, now) is None
+    finally:
+        db.dispose()
+
+
+def test_a_web_report_is_found_by_the_contact_number_it_was_reported_with(tmp_path):
+    site = make_site(tmp_path)
+    db = store.connect(site.paths.database_url)
+    try:
+        store.migrate(db)
+        seed_case(db, site, "1022-261120-0001", "0905123456", agency=None)  # an older call from the same number
+        report = web_reports.NewReport(field="lighting", area=None, address=None, description="Đèn đường hỏng",
+                                       contact_phone="0905123456", contact_email=None, consent=True)
+        code = web_reports.submit(db, report, "1022-261121-", utcnow() + timedelta(minutes=1))
+        email_only = web_reports.NewReport(field="lighting", area=None, address=None, description="Ổ gà",
+                                           contact_phone=None, contact_email="dan@example.vn", consent=True)
+        other = web_reports.submit(db, email_only, "1022-261121-", utcnow() + timedelta(minutes=2))
+        now = utcnow()
+        for form in ("+84905123456", "84905123456", "0905123456"):  # however the trunk sends the number
+            latest = caller_status.latest_open(db, number_forms(form), None, now)
+            assert (latest.code, latest.status, latest.own) == (code, "new", True), form
+        assert caller_status.by_code(db, code, number_forms("+84905123456"), now).own is True
+        assert caller_status.by_code(db, code, number_forms("0905999888"), now).own is False
+        assert caller_status.by_code(db, other, number_forms("0905123456"), now).own is False
+        assert caller_status.latest_open(db, number_forms("0905999888"), None, now) is None
+        assert caller_status.latest_open(db, number_forms("anonymous"), None, now) is None
     finally:
         db.dispose()

@@ -3,7 +3,9 @@
 Two reads: the latest open case reported from the calling number (heard at once), and a case by
 its code (keyed in). Both say whether the asking number is the one the case was reported from
 (`own`), so the IVR can keep the agency and the answer to the citizen who reported; the number
-itself never leaves this module.
+itself never leaves this module. "Reported from" is the number of the case's call, or the contact
+number a citizen gave with a report on the web (stored as national digits, 0905123456, whatever
+form the caller's number arrives in: +84905123456, 84905123456 or 0905123456).
 
 Open, for a caller: the ticket's status is not `closed` or `resolved` (as `caller_cases`), and
 also not `in_call` (this very call, or another still on the line) nor `after_hours` (a call
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, select
+from sqlalchemy import ColumnElement, Engine, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -45,6 +47,28 @@ class CaseStatus:
     own: bool  # asked from the number the case was reported from
 
 
+def national_forms(numbers: Sequence[str]) -> tuple[str, ...]:
+    """The national digits ('0905123456') of each Vietnamese form among `numbers` ('+84905123456',
+    '84905123456', '0905123456'), as a web report's contact number is stored; other numbers
+    (withheld, short, foreign) have none."""
+    found: set[str] = set()
+    for number in numbers:
+        digits = number.strip()
+        for prefix in ("+84", "84", "0"):
+            if digits.startswith(prefix):
+                rest = digits[len(prefix):]
+                # after the 0: 9 digits (mobile) or 10 (fixed line with its area code), never a 0 again
+                if rest.isdigit() and len(rest) in (9, 10) and not rest.startswith("0"):
+                    found.add("0" + rest)
+                break
+    return tuple(sorted(found))
+
+
+def _reported_from(numbers: Sequence[str]) -> ColumnElement[bool]:
+    """The ticket came from one of `numbers`: its call's number, or the contact of a web report."""
+    return or_(Call.caller_number.in_(list(numbers)), Ticket.contact_phone.in_(list(national_forms(numbers))))
+
+
 def _status(s: Session, ticket: Ticket, numbers: Sequence[str], now: datetime) -> CaseStatus:
     rows = s.execute(select(Assignment.agency, Assignment.deadline_at, Assignment.processing, Assignment.review,
                             Assignment.answer, Agency.name)
@@ -60,7 +84,8 @@ def _status(s: Session, ticket: Ticket, numbers: Sequence[str], now: datetime) -
         agency=shown.agency if shown else None, agency_name=shown.name if shown else None,
         deadline_at=pending[0].deadline_at if pending else None,
         overdue=any(r.processing in WITH_AGENCY and r.deadline_at < now for r in pending),
-        answered=bool(approved), own=bool(caller) and caller in numbers)
+        answered=bool(approved),
+        own=(bool(caller) and caller in numbers) or (ticket.contact_phone or "") in national_forms(numbers))
 
 
 def latest_open(db: Engine, numbers: Sequence[str], besides: str | None, now: datetime) -> CaseStatus | None:
@@ -76,10 +101,11 @@ def latest_open(db: Engine, numbers: Sequence[str], besides: str | None, now: da
 
 def _latest_open(db: Engine, numbers: Sequence[str], besides: str | None, now: datetime) -> CaseStatus | None:
     with Session(db) as s:
-        where: list[ColumnElement[bool]] = [Call.caller_number.in_(list(numbers)), Ticket.status.not_in(NOT_A_CASE)]
+        where: list[ColumnElement[bool]] = [_reported_from(numbers), Ticket.status.not_in(NOT_A_CASE)]
         if besides is not None:
             where.append(Ticket.code != besides)
-        ticket = s.scalar(select(Ticket).join(Call, Ticket.call_id == Call.id).where(*where)
+        # outer: a web report has no call, only the contact number it was reported with
+        ticket = s.scalar(select(Ticket).outerjoin(Call, Ticket.call_id == Call.id).where(*where)
                           .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1))
         return _status(s, ticket, numbers, now) if ticket is not None else None
 
