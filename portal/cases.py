@@ -2,7 +2,7 @@
 day resolved, each agency and its approved answer. Never the citizen's name, number, email,
 address or recordings: the list's query does not read them, and the texts shown (the summary, the
 answers; or the versions a supervisor wrote) have phone numbers, emails and the caller's names
-replaced (portal.redaction). A case appears `[public] publish_after_hours` after it was resolved
+replaced (privacy.redaction). A case appears `[public] publish_after_hours` after it was resolved
 (the supervisors' time to hide or redact it) and never while hidden."""
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from db.queries import public_cases
 from db.types import Database
 from portal.context import public
 from portal.language import language_of, render
-from portal.redaction import redact
+from privacy.redaction import redact
 
 
 @dataclass(frozen=True)

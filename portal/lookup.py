@@ -31,7 +31,7 @@ from db.queries import case_lookup
 from portal import case_story
 from portal.context import client_address, public
 from portal.language import gettext, language_of, render
-from portal.redaction import redact
+from privacy.redaction import redact
 
 WINDOW, PER_ADDRESS, PER_CODE = 15 * 60, 20, 5
 DAY, PER_CODE_DAY = 24 * 3600, 20

@@ -4,7 +4,7 @@ fields are read in portal.open311). Pure: no server, no database, no clock (`now
 
 What a public answer shows of a request, and why:
 - `description`: the summary with phone numbers, emails and the citizen's names hidden
-  (portal.redaction); the original stays internal.
+  (privacy.redaction); the original stays internal.
 - `address`: the ward/area's name, never the street address the citizen gave (an address can
   point at a person's home; GeoReport's field is kept, with a coarser meaning).
 - `lat`/`long`: rounded to 3 decimals (about 100 m), for the same reason.
@@ -28,7 +28,7 @@ from agencies.deadlines import DeadlineError, due, policy_for
 from config import Site
 from config.agency_settings import Deadline
 from db.queries.open311_requests import DONE, Forward, PublicRequest
-from portal.redaction import redact
+from privacy.redaction import redact
 
 LANGUAGES = ("vi", "en")
 DEFAULT_DAYS = 90  # GET requests.json without dates: the last 90 days (the spec's default)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.redaction import MARKER, fold, redact
+from privacy.redaction import MARKER, fold, redact
 
 H = MARKER["vi"]
 

@@ -4,7 +4,7 @@ versions a supervisor wrote) and from when (`[public] publish_after_hours` after
 resolved); hide or show a case, replace its public summary or an agency's public answer. The
 originals stay on the ticket; each change is an audit row and a ticket event (db.queries.publication).
 
-The redaction is the portal's own function (portal.redaction: pure, no I/O), so what the
+The redaction is the one the portal uses (privacy.redaction: pure, no I/O), so what the
 supervisor reads here is exactly what the citizen will read."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from aiohttp import web
 
 from db.clock import utcnow
 from db.queries import publication as stored
-from portal.redaction import redact
+from privacy.redaction import redact
 from web.context import USER, console
 from web.guard import allow, body, fail
 from web.language import catalog, language_of
