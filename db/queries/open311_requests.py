@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.agency_models import Agency, Assignment
@@ -75,25 +75,20 @@ class PublicRequest:
 
 def create(db: Engine, new: NewRequest, prefix: str, at: datetime) -> str:
     """A new ticket for the request; returns its code (`prefix` is the day's, e.g. '1022-261203-').
-    The ticket is written as the form's are, then the Open311 part beside it: a failure between
-    the two leaves a web report without its client's row (the client sees an error and may post
-    again), never a request without its ticket."""
+    The ticket is written as the form's are, with the Open311 part in the same transaction."""
     consent = bool(new.phone or new.email)  # the client passes on a contact only when it may be used
-    code = web_reports.submit(db, web_reports.NewReport(
-        new.field, new.area, new.address, new.summary, new.phone, new.email, consent, map_point=new.map_point,
-        source="open311", language=new.language), prefix, at)
     # a Vietnamese name is said family name first: "Nguyễn" + "Văn An" is "Nguyễn Văn An"
     name = " ".join(n for n in (new.last_name, new.first_name) if n) or None
-    with Session(db) as s, s.begin():
-        ticket_id = s.scalar(select(Ticket.id).where(Ticket.code == code))
-        if ticket_id is None:
-            raise LookupError(f"ticket {code} written, then not found")
-        if name:
-            s.execute(update(Ticket).where(Ticket.id == ticket_id).values(caller_name=name))
-        s.add(Open311Request(ticket_id=ticket_id, client=new.client, email=new.email, phone=new.phone,
+
+    def client_row(s: Session, ticket: Ticket) -> None:
+        ticket.caller_name = name
+        s.add(Open311Request(ticket_id=ticket.id, client=new.client, email=new.email, phone=new.phone,
                              first_name=new.first_name, last_name=new.last_name, device_id=new.device_id,
                              account_id=new.account_id, media_url=new.media_url, created_at=at))
-    return code
+
+    return web_reports.submit(db, web_reports.NewReport(
+        new.field, new.area, new.address, new.summary, new.phone, new.email, consent, map_point=new.map_point,
+        source="open311", language=new.language), prefix, at, client_row)
 
 
 def _public() -> list[ColumnElement[bool]]:

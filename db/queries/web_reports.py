@@ -10,6 +10,7 @@ the ticket (db.queries.tickets)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -114,8 +115,10 @@ def _point(lat_lon: tuple[float, float]) -> str:
     return f"{lat_lon[0]:.6f},{lat_lon[1]:.6f}"
 
 
-def submit(db: Engine, report: NewReport, prefix: str, at: datetime) -> str:
-    """The ticket, its 'web_report' event and its photos' rows in one transaction; returns the code.
+def submit(db: Engine, report: NewReport, prefix: str, at: datetime,
+           also: Callable[[Session, Ticket], None] | None = None) -> str:
+    """The ticket, its 'web_report' event and its photos' rows in one transaction (with what `also`
+    adds, e.g. Open311's own row); returns the code.
     The number comes from the day's counter the engines reserve their blocks from (reserved just
     before: a failed write leaves a gap in the numbers, never a duplicate)."""
     if report.source not in SOURCES:
@@ -137,6 +140,8 @@ def submit(db: Engine, report: NewReport, prefix: str, at: datetime) -> str:
             s.add(TicketPhoto(ticket_id=ticket.id, path=p.path, content_type=p.content_type, sha256=p.sha256,
                               bytes=p.bytes, width=p.width, height=p.height,
                               gps=f"{p.gps[0]},{p.gps[1]}" if p.gps else None, created_at=at))
+        if also is not None:
+            also(s, ticket)
     return code
 
 
