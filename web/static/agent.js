@@ -1,6 +1,7 @@
 // Agent desk: state buttons (same as *11-*14), the screen-pop with structured entry, a stack of
 // pops that never overwrites unsaved text, the outcome before Ready, hold and transfers, and the
-// ticket's forward to the agencies right after the call (agencies_pick.js).
+// ticket's forward to the agencies right after the call (agencies_pick.js), and the web reports
+// waiting for triage (triage_list.js).
 "use strict";
 let site = null, desk = null, box = null;
 let current = null;      // the ticket record on the form
@@ -232,41 +233,6 @@ async function loadMine() {
     t.caller_number || "—", TD.label("field", t.field), TD.label("status", t.status), t.summary || ""], TD.t("desk.no_tickets"));
 }
 
-// Reports from the web waiting for triage (issue 17), oldest first, refreshed every 20 s: clicking a
-// code takes the report (it becomes this agent's and open) and opens its ticket page, where the agent
-// sets the field, area and summary and forwards it. Someone faster: said in words, the list redrawn.
-async function loadTriage() {
-  const box = $("triage");
-  const age = (s) => s < 3600 ? TD.t("desk.age_minutes", {n: Math.floor(s / 60)})
-    : s < 172800 ? TD.t("desk.age_hours", {n: Math.floor(s / 3600)}) : TD.t("desk.age_days", {n: Math.floor(s / 86400)});
-  const open = (ev, code) => {
-    if (TD.role !== "agent") return;  // an admin looking: the ticket page as it is
-    ev.preventDefault();
-    TD.run(async () => {
-      try {
-        await TD.api("POST", `/api/triage/${encodeURIComponent(code)}/take`);
-      } catch (e) { await draw(); throw e; }
-      location.href = "/tickets/" + encodeURIComponent(code);
-    });
-  };
-  const draw = async () => {
-    const r = await TD.api("GET", "/api/triage");
-    const tbody = TD.el("tbody");
-    box.replaceChildren(TD.el("h2", {id: "triage-title"}, TD.t("desk.triage_title", {n: r.total})),
-      TD.el("p", {class: "muted"}, TD.t("desk.triage_hint")),
-      TD.el("table", {id: "triage-list"}, TD.el("thead", {}, TD.el("tr", {},
-        ...["desk.triage_code", "desk.field", "desk.area", "desk.triage_age", "desk.triage_photos"].map((k) => TD.el("th", {}, TD.t(k))))),
-      tbody));
-    TD.rows(tbody, r.waiting, (w) => [TD.el("a", {href: "/tickets/" + encodeURIComponent(w.code), id: "triage-" + w.code,
-      onclick: (ev) => open(ev, w.code)}, w.code), TD.label("field", w.field), TD.label("area", w.area), age(w.age_s),
-    String(w.photos)], TD.t("desk.triage_none"));
-    box.dataset.total = String(r.total);
-    box.hidden = false;
-  };
-  await draw();
-  setInterval(() => TD.run(draw), 20000);
-}
-
 function controls() {
   const options = [
     ...desk.agents.map((a) => [`agent:${a.extension}`, TD.t("desk.to_agent", {name: a.name, ext: a.extension})]),
@@ -325,7 +291,7 @@ const ready = (async () => {
   $("pause").onclick = () => TD.run(() => setState("paused", $("pause-reason").value));
   $("logout-queue").onclick = () => TD.run(() => setState("logged_out"));
   TD.run(loadMine);
-  TD.run(loadTriage);
+  TD.run(() => TD.triageList($("triage")));  // the web reports waiting (triage_list.js)
 })();
 // leaving the desk with unsaved text asks first (the browser's own "leave the page?")
 window.addEventListener("beforeunload", (ev) => { if (unsaved()) { ev.preventDefault(); ev.returnValue = ""; } });
