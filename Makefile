@@ -8,7 +8,7 @@ export TONGDAI_SITE ?= sites/demo.toml
 HOST_TOOLS := sipp:sip-tester sox:sox espeak-ng:espeak-ng debootstrap:debootstrap unshare:util-linux
 TEST_TOOLS := chromium:chromium nft:nftables pg_ctlcluster:postgresql setpriv:util-linux bearerbox:kannel pdftotext:poppler-utils
 
-.PHONY: run test lint venv host-deps test-deps need pbx bench clean
+.PHONY: run test lint venv host-deps test-deps need pbx bench bench-public clean
 
 run: host-deps venv
 	$(VENV)/bin/tongdai run
@@ -50,6 +50,11 @@ pbx: venv
 bench: host-deps venv pbx
 	@$(MAKE) --no-print-directory need TOOLS="tcpdump:tcpdump"
 	$(PY) bench/load.py $(BENCH_ARGS)
+	$(PY) bench/public.py $(BENCH_PUBLIC_ARGS)
+
+# the public portal alone, no Asterisk (bench/README.md): BENCH_PUBLIC_ARGS="--seconds 5 --clients 20" for a quick run
+bench-public: venv
+	$(PY) bench/public.py $(BENCH_PUBLIC_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
