@@ -16,7 +16,7 @@ from db.agency_models import Assignment, Notification
 from db.clock import utcnow
 from db.models import Callback, Ticket
 from db.queries import agencies as stored_agencies
-from db.queries import caller_cases
+from db.queries import caller_cases, web_reports
 from tests.harness.browser import browser, login, page, shot, too_wide
 from tests.harness.console import PASSWORD, ServedConsole, ThreadedConsole, add_ticket
 
@@ -113,6 +113,29 @@ async def test_the_reply_way_is_saved_from_the_desk_and_the_ticket_page_and_hono
         [sms] = s.scalars(select(Notification).where(Notification.purpose == "reply"))
         assert (sms.channel, sms.recipient) == ("sms", NUMBER) and ANSWER in sms.body
         assert s.scalar(select(Callback.id)) is None
+
+
+async def test_a_citizen_who_reported_on_the_web_is_told_at_the_contact_they_gave(served):
+    """No call, so no caller number: the approved answer goes to the email the citizen gave (and
+    agreed to be contacted at); with a phone, a callback to it (tests/test_portal_journey.py)."""
+    code = web_reports.submit(served.db, web_reports.NewReport(
+        "lighting", "hai_chau", "20 Trần Phú", "Đèn đường tắt", None, "dan@example.vn", True), "1022-WEB-", utcnow())
+    hoa = await served.logged_in("hoa")
+    got, body = await post(hoa, f"/api/tickets/{code}/forward", {"agencies": [LIGHTS]})
+    assert got == 201, body
+    aid = body["assignments"][0]["id"]
+    with Session(served.db) as s, s.begin():
+        s.execute(update(Assignment).where(Assignment.id == aid).values(
+            processing="answered", review="pending", answer=ANSWER, answered_at=utcnow()))
+    got, body = await post(hoa, f"/api/assignments/{aid}/review", {"decision": "approve"})
+    assert (got, body["status"]) == (200, "resolved"), body
+    with Session(served.db) as s:
+        [mail] = s.scalars(select(Notification).where(Notification.purpose == "reply"))
+        assert (mail.channel, mail.recipient) == ("email", "dan@example.vn") and ANSWER in mail.body
+        assert code in mail.subject
+    async with hoa.request("GET", f"/api/tickets/{code}") as r:
+        texts = [e["text"] for e in (await r.json())["events"]]
+    assert "Câu trả lời được gửi cho người dân qua thư điện tử" in texts
 
 
 async def _next(ws, kind: str, timeout: float = 5) -> dict:

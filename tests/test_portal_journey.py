@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.desk import pin_hash
-from db.models import Ticket
+from db.models import Callback, Ticket
 from db.queries import agencies as stored_agencies
 from db.queries import agents as stored_agents
 from tests.harness.browser import browser, login, page, shot, too_wide
@@ -140,10 +140,13 @@ def test_a_citizen_reports_on_a_phone_and_reads_the_approved_answer(tmp_path):
             assert "Người dân gửi phản ánh qua cổng thông tin điện tử, kèm 1 ảnh" in sup.inner_text("#timeline")
             shot(sup, "journey-07-supervisor-approved-1280")
             assert the_ticket(db, code).status == "resolved"
+            with Session(db) as s:  # the citizen is called back at the number given on the form
+                assert s.scalars(select(Callback.number).join(Ticket).where(Ticket.code == code)).all() == \
+                    ["0905123456"]
 
             # 6. the citizen's lookup with the code and the last 3 digits shows the answer, resolved
             look_up(citizen, citizen_base, code, "456")
-            assert "giải quyết" in citizen.inner_text("#case-status").lower()  # resolved
+            assert citizen.inner_text("#case-status") == "Đã giải quyết"
             assert "Phản ánh đã được giải quyết." in citizen.inner_text("#history")
             answers = citizen.inner_text("#answers")
             assert AGENCY_NAME in answers and SHOWN_ANSWER in answers

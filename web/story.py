@@ -153,8 +153,8 @@ def _agency_step(tell: Teller, kind: str, d: dict[str, Any]) -> str:
         comment = t("story.with_note", note=_quote(d.get("comment"), 120)) if d.get("comment") else ""
         return t("story.review_approve" if d.get("decision") == "approve" else "story.review_return",
                  by=d.get("by"), agency=agency) + comment
-    return t({"sms": "story.reply_sms", "callback": "story.reply_callback"}.get(str(d.get("by")),
-                                                                                "story.reply_none"))
+    told = {"sms": "story.reply_sms", "callback": "story.reply_callback", "email": "story.reply_email"}
+    return t(told.get(str(d.get("by")), "story.reply_none"))
 
 
 def _notification(tell: Teller, kind: str, d: dict[str, Any]) -> str:

@@ -258,9 +258,19 @@ def review(db: Engine, assignment_id: int, decision: str, comment: str, by: str,
 
 def _reply(s: Session, ticket: Ticket, at: datetime, reply_sms: Callable[[str], str]) -> str | None:
     call = s.get(Call, ticket.call_id) if ticket.call_id is not None else None
-    number = call.caller_number if call is not None else None
+    # a call's number; a report from the portal or Open311: the contact the citizen agreed to be told at
+    number = call.caller_number if call is not None else (ticket.contact_phone if ticket.consent else None)
+    email = ticket.contact_email if call is None and ticket.consent else None
     answers = [x for x in s.scalars(select(Assignment.answer).where(
         Assignment.ticket_id == ticket.id, Assignment.review == "approved", Assignment.processing == "closed")) if x]
+    if not number and email:
+        n = Notification(created_at=at, ticket_id=ticket.id, purpose="reply", channel="email", recipient=email,
+                         subject=f"Kết quả xử lý phản ánh {ticket.code}", body=reply_sms(" ".join(answers)),
+                         state="queued", attempts=0, next_try_at=at)
+        s.add(n)
+        s.flush()
+        _event(s, ticket, at, "reply", {"by": "email", "notification": n.id})
+        return "email"
     if not number:
         _event(s, ticket, at, "reply", {"by": None, "reason": "no caller number"})
         return None
