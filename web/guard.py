@@ -67,6 +67,8 @@ class RateLimiter:
     def __init__(self, limit: int = 5, window: float = 300):
         self.limit, self.window = limit, window
         self.attempts: dict[str, deque[float]] = defaultdict(deque)
+        self.held: dict[float, list[str]] = {}  # a reservation's stamp -> the keys it was counted on
+        self.reserved = 0
 
     def _recent(self, key: str, now: float) -> deque[float]:
         q = self.attempts[key]
@@ -87,17 +89,34 @@ class RateLimiter:
             return int(worst) + 1, None
         for key, _ in keys:
             self.attempts[key].append(now)
+        self.held.setdefault(now, []).extend(key for key, _ in keys)
+        self.reserved += 1
+        if self.reserved % 1000 == 0:
+            self._sweep(now)
         return 0, now
+
+    def _sweep(self, now: float) -> None:
+        """Forget keys and reservations older than the window (a public site sees many addresses
+        and codes: without this the limiter would grow for as long as the process runs)."""
+        for key in [k for k, q in self.attempts.items() if not q or q[-1] < now - self.window]:
+            del self.attempts[key]
+        for stamp in [t for t in self.held if t < now - self.window]:
+            del self.held[stamp]
 
     def succeeded(self, stamp: float, *keys: str) -> None:
         """A right password: its reservation is no failure, and these keys start afresh."""
         for key in keys:
             self.attempts.pop(key, None)
-        for q in self.attempts.values():
+        for key in self.held.pop(stamp, []):  # only the keys this reservation was counted on
+            q = self.attempts.get(key)
+            if q is None:
+                continue
             try:
                 q.remove(stamp)
             except ValueError:
                 pass  # that key has moved on
+            if not q:
+                del self.attempts[key]
 
 
 def ident(request: web.Request, name: str = "id", what: str = "id") -> int:
