@@ -53,11 +53,19 @@ def gettext(request: web.Request, message: str) -> str:
 
 def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     """A page in the reader's language; a language chosen by link is remembered."""
+    return respond(request, render_text(request, template, **values), status)
+
+
+def render_text(request: web.Request, template: str, **values: Any) -> str:
     from portal.context import public
     lang = language_of(request)
-    site = public(request).site
-    html = environment(lang).get_template(template).render(
-        lang=lang, other="en" if lang == "vi" else "vi", path=request.path, site=site, **values)
+    return environment(lang).get_template(template).render(
+        lang=lang, other="en" if lang == "vi" else "vi", path=request.path, site=public(request).site, **values)
+
+
+def respond(request: web.Request, html: str, status: int = 200) -> web.Response:
+    """An HTML answer (rendered now or kept from an earlier view); a language chosen by link is remembered."""
+    lang = language_of(request)
     response = web.Response(text=html, content_type="text/html", charset="utf-8", status=status)
     if request.query.get("lang") in LANGUAGES:
         response.set_cookie(COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="Lax")

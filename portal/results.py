@@ -29,7 +29,7 @@ from db.queries.agency_stats import AssignmentFacts, TooManyAssignments, forward
 from db.types import Database
 from portal.context import public
 from portal.figures_cache import FiguresCache
-from portal.language import gettext, language_of, render
+from portal.language import gettext, language_of, render, render_text, respond
 
 QUICK = {"1m": 1, "3m": 3, "6m": 6, "12m": 12}  # the period's quick choices: months back from today
 DEFAULT = "3m"
@@ -151,8 +151,16 @@ async def page(request: web.Request) -> web.Response:
                                                             ("open_overdue", "Open, overdue"),
                                                             ("rate", "On-time rate (%)"))}}
     fields = [{**r, "shown": _field_name(request, r)} for r in data["fields"]]
-    return render(request, "results.html", data=data, fields=fields, chart=chart, choice=choice, error=None,
-                  quick=list(QUICK), query=request.query, day=_day)
+
+    async def rendered() -> str:
+        return render_text(request, "results.html", data=data, fields=fields, chart=chart, choice=choice,
+                           error=None, quick=list(QUICK), query=request.query, day=_day)
+
+    # the page is kept as long as its figures: rendering ~200 translated strings on every view
+    # cost ten times the figures' JSON under load (bench/public.py)
+    p = public(request)
+    key = f"page:{language_of(request)}:{choice}:{request.query_string}"
+    return respond(request, await FiguresCache(p.cache, p.site.public.cache_seconds).get(key, rendered))
 
 
 def _day(iso: str) -> str:
