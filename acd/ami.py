@@ -8,7 +8,8 @@
 * A keep-alive Ping is checked: no answer in time drops the connection (half-open sockets).
 * Events go to a queue and are dispatched by their own task: a slow or failing handler never
   stalls the socket reader (Asterisk drops a client that blocks its writes).
-* Frames are decoded only when whole (see `acd.frames`).
+* Frames are decoded only when whole (see `acd.frames`); events in `IGNORED_EVENTS` are not
+  decoded at all.
 """
 from __future__ import annotations
 
@@ -21,6 +22,16 @@ from acd.frames import Frame, FrameBuffer, encode
 
 log = logging.getLogger("tongdai.ami")
 Handler = Callable[[Frame], Awaitable[None] | None]
+# Events that come with every call and that no handler or listener of the engine reads (manager.conf
+# filters the loudest; these are the rest). They are dropped before they are decoded or queued. A
+# handler that comes to need one takes it out of this list.
+IGNORED_EVENTS = frozenset({
+    "Newchannel", "DialState", "Newstate", "Newexten", "VarSet", "NewCallerid", "NewConnectedLine",
+    "NewAccountCode", "Rename", "SuccessfulAuth", "ChallengeSent", "RTCPSent", "RTCPReceived", "DTMFBegin",
+    "DTMFEnd", "BridgeCreate", "BridgeDestroy", "BridgeEnter", "BridgeLeave", "MusicOnHoldStart",
+    "MusicOnHoldStop", "SoftHangupRequest", "HangupRequest", "DeviceStateChange", "ExtensionStatus",
+    "LocalBridge", "MixMonitorStart", "MixMonitorStop", "ChannelTalkingStart", "ChannelTalkingStop",
+    "AGIExecStart", "AGIExecEnd", "Cdr", "CEL"})
 
 
 class AmiError(RuntimeError):
@@ -37,8 +48,9 @@ class AmiDisconnected(AmiError):
 
 class AmiClient:
     def __init__(self, host: str, port: int, username: str, secret: str, *, ping_interval: float = 5,
-                 action_timeout: float = 10, reconnect: bool = True):
+                 action_timeout: float = 10, reconnect: bool = True, ignore: frozenset[str] = IGNORED_EVENTS):
         self.host, self.port, self.username, self.secret = host, port, username, secret
+        self.ignore = ignore
         self.ping_interval, self.action_timeout, self.reconnect = ping_interval, action_timeout, reconnect
         self.handlers: list[Handler] = []
         self.on_connect: list[Callable[[AmiClient], Awaitable[None]]] = []
@@ -137,7 +149,7 @@ class AmiClient:
 
     # ---- reading -----------------------------------------------------------------
     async def _read(self, reader: asyncio.StreamReader) -> None:
-        buffer = FrameBuffer()
+        buffer = FrameBuffer(self.ignore)
         while True:
             data = await reader.read(65536)
             if not data:
