@@ -69,6 +69,10 @@ class TicketBook:
         self.wake = asyncio.Event()
         self.idle = asyncio.Event()
         self.idle.set()
+        # operations ever pushed and ever written: `flush` waits for the count pushed when it was called
+        self.pushed = 0
+        self.done = 0
+        self.progress = asyncio.Event()
         self.numbers = TicketNumbers(engine, hotline, self.tz)
         self.written = ops.Written()  # ticket/call ids and open audit rows, once written
         self.codes: dict[str, str] = {}  # uniqueid -> ticket code, for events that come over AMI
@@ -81,6 +85,7 @@ class TicketBook:
         if self.spool.exists():
             saved = read_spool(self.spool)
             self.pending[:0] = saved
+            self.pushed += len(saved)
             self.spool.unlink()
             log.info("replaying %d ticket operations kept from the last run", len(saved))
         await self.numbers.start()  # the database down: numbers come from the clock until it is back
@@ -133,6 +138,7 @@ class TicketBook:
 
     def push(self, op: ops.Operation) -> None:
         self.pending.append(op)
+        self.pushed += 1
         self._kick()
 
     def _kick(self) -> None:
@@ -164,6 +170,8 @@ class TicketBook:
                 delay = 0.5
                 self.written = written
                 del self.pending[:len(batch)]
+                self.done += len(batch)
+                self.progress.set()
             if not self.pending:
                 self.idle.set()
 
@@ -176,19 +184,28 @@ class TicketBook:
         return written
 
     async def flush(self, timeout: float = 10) -> bool:
-        """Wait until every operation is written; False if the database did not allow it in time."""
+        """Wait until every operation pushed so far is written; False if the database did not allow
+        it in time. Operations pushed meanwhile are not waited for: under load the book is never idle,
+        and a recording waiting for its call's end waited its whole timeout."""
+        target = self.pushed
+
+        async def caught_up() -> None:
+            while self.done < target:
+                self.progress.clear()
+                await self.progress.wait()
+
         try:
-            await asyncio.wait_for(self.idle.wait(), timeout)
+            await asyncio.wait_for(caught_up(), timeout)
             return True
         except TimeoutError:
             return False
 
     async def close(self, timeout: float = 10) -> None:
-        written = await self.flush(timeout)
+        await self.flush(timeout)
         self.closing = True
         self.stopping.set()
         self.wake.set()
         if self.task:
             await self.task
-        if not written and self.pending:
+        if self.pending:  # not written in time, or pushed after the flush: the next start replays it
             write_spool(self.spool, self.pending)
