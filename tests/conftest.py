@@ -72,14 +72,21 @@ POSTGRES_ONLY = {"test_postgres_calls"}  # the real-PBX tests on PostgreSQL (the
 
 
 OWN_PBX = {"test_postgres_calls"}  # modules that start their own Asterisk
+# the PBX tests run as two pytest runs, each with its own Asterisk (tests/run_parallel.py): these
+# modules in one (about half of the time spent waiting on calls), the others in the other
+PBX_FIRST_HALF = {"test_acd", "test_agency_case", "test_backup_calls", "test_emergency_calls", "test_status_calls",
+                  "test_web_desk"}
 
 
 def pytest_collection_modifyitems(items):
     """Mark every test that runs on a real Asterisk `pbx`: `make test` runs them beside the others
     (tests/run_parallel.py), since on two cores they mostly wait on the PBX's timers."""
     for item in items:
-        if "real_pbx" in getattr(item, "fixturenames", ()) or item.module.__name__.rsplit(".", 1)[-1] in OWN_PBX:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if "real_pbx" in getattr(item, "fixturenames", ()) or module in OWN_PBX:
             item.add_marker(pytest.mark.pbx)
+            if module in PBX_FIRST_HALF:
+                item.add_marker(pytest.mark.pbx_first)
 
 
 def pytest_generate_tests(metafunc):

@@ -1,9 +1,9 @@
-"""`make test`: the suite as two pytest runs side by side, the tests on the real Asterisk (marked
-`pbx` by tests/conftest.py) and all the others. On the 2-core machine the PBX tests spend most of
-their time waiting on the PBX's timers (rings, wrap-up, prompts), so the rest fits beside them;
-each run has its own PostgreSQL and its own free ports. Each run's output is kept in
-test-artifacts/pytest-<group>.log and printed whole when both are done; the exit code is the
-worse of the two.
+"""`make test`: the suite as three pytest runs side by side, the tests on the real Asterisk (marked
+`pbx` by tests/conftest.py) in two halves, each with its own Asterisk, and all the others. On the
+2-core machine the PBX tests spend most of their time waiting on the PBX's timers (rings, wrap-up,
+prompts), so they and the rest fit side by side; each run has its own PostgreSQL and its own free
+ports. Each run's output is kept in test-artifacts/pytest-<group>.log and printed whole when all
+are done; the exit code is the worst of them.
 
     python -m tests.run_parallel [pytest arguments...]
 """
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GROUPS = (("pbx", "pbx"), ("other", "not pbx"))
+GROUPS = (("pbx-1", "pbx and pbx_first"), ("pbx-2", "pbx and not pbx_first"), ("other", "not pbx"))
 
 
 def main(args: list[str]) -> int:
@@ -43,7 +43,7 @@ def main(args: list[str]) -> int:
     for name, _proc, log, _out in runs:
         print(f"\n{'=' * 30} {name}: exit {codes[name]} {'=' * 30}", flush=True)
         sys.stdout.write(log.read_text(errors="replace"))
-    print(f"\nboth runs done in {time.monotonic() - started:.0f} s: " +
+    print(f"\nall runs done in {time.monotonic() - started:.0f} s: " +
           ", ".join(f"{name} exit {code}" for name, code in codes.items()), flush=True)
     return max(codes.values())
 
