@@ -178,9 +178,15 @@ class TicketBook:
     def _write(self, batch: list[ops.Operation]) -> ops.Written:
         """One transaction; what it learns (ids, audit rows) is kept only if it commits."""
         written = dataclasses.replace(self.written, ids=dict(self.written.ids), audits=dict(self.written.audits))
+        events: list[dict[str, Any]] = []  # inserted together at the end, in their order
         with Session(self.engine) as s, s.begin():
             for op in batch:
-                op.apply(s, written)
+                if isinstance(op, ops.AddEvent):
+                    events.append(op.row(s, written))
+                else:
+                    op.apply(s, written)
+            if events:
+                ops.insert_events(s, events)
         return written
 
     async def flush(self, timeout: float = 10) -> bool:
