@@ -3,11 +3,16 @@
 `agi://host:port/ivr?province=demo` runs the route `ivr` with arguments
 `{"province": "demo"}`. The session boundary here is the one place a `CallHangup` is
 caught; the socket is always closed when the flow ends (Asterisk never closes it).
+
+Test hook, off unless `TONGDAI_TEST_AGI_STALL_S` is set in the engine's environment: then SIGUSR1
+makes the server stop taking new sessions for that many seconds (tests/test_agi_stall.py).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 from pathlib import Path
 from collections.abc import Awaitable, Callable
 
@@ -18,6 +23,7 @@ log = logging.getLogger("tongdai.agi")
 Route = Callable[[Call], Awaitable[None]]
 # Does this session belong to a live channel of our Asterisk? (channel name and uniqueid given)
 Verify = Callable[[str, str], Awaitable[bool]]
+STALL_ENV = "TONGDAI_TEST_AGI_STALL_S"
 
 
 class FastAgiServer:
@@ -28,6 +34,8 @@ class FastAgiServer:
         self.served = 0
         self.refused = 0
         self._server: asyncio.Server | None = None
+        self._open = asyncio.Event()  # cleared only by the test hook's stall
+        self._open.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._session, self.host, self.port, backlog=1024,
@@ -35,6 +43,21 @@ class FastAgiServer:
         if self.port == 0:
             self.port = self._server.sockets[0].getsockname()[1]
         log.info("FastAGI listening on %s:%d (routes: %s)", self.host, self.port, ", ".join(sorted(self.routes)))
+        stall = os.environ.get(STALL_ENV)
+        if stall:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self.stall, float(stall))
+            log.warning("test hook on (%s): SIGUSR1 stalls FastAGI for %s s", STALL_ENV, stall)
+
+    def stall(self, seconds: float) -> None:
+        """Test hook: take no new session for `seconds`. Asterisk's connections still complete (the
+        kernel accepts them, as it does for an engine too busy to), and wait unread until then."""
+        self._open.clear()
+        log.warning("FastAGI stalled for %.1f s (test hook)", seconds)
+        asyncio.get_running_loop().call_later(seconds, self._reopen)
+
+    def _reopen(self) -> None:
+        self._open.set()
+        log.warning("FastAGI stall over (test hook)")
 
     async def close(self) -> None:
         if self._server:
@@ -42,6 +65,8 @@ class FastAgiServer:
             await self._server.wait_closed()
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self._open.is_set():
+            await self._open.wait()
         try:
             env = await read_environment(reader)
         except BadHeader as e:  # a TCP health check, a port scan, a stuck client
