@@ -47,9 +47,11 @@ need:
 pbx: venv
 	$(VENV)/bin/tongdai pbx install
 
+# the engine against its plain-dialplan twin (bench/README.md): BENCH_ARGS="--quick" for a small check;
+# the capacity search is separate (hours): $(PY) bench/capacity.py --from 200 --to 800 --step 100 --runs 3
 bench: host-deps venv pbx
 	@$(MAKE) --no-print-directory need TOOLS="tcpdump:tcpdump"
-	$(PY) bench/load.py $(BENCH_ARGS)
+	$(PY) bench/engine_cost.py $(BENCH_ARGS)
 	$(PY) bench/public.py $(BENCH_PUBLIC_ARGS)
 
 # the public portal alone, no Asterisk (bench/README.md): BENCH_PUBLIC_ARGS="--seconds 5 --clients 20" for a quick run
