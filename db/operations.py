@@ -34,7 +34,7 @@ _SETS: dict[tuple[str, tuple[str, ...]], Update] = {}
 
 def _set(s: Session, table: Table, row_id: int | None, values: dict[str, Any]) -> None:
     """UPDATE table SET values WHERE id = row_id, with one statement per table and set of columns."""
-    keys = tuple(values)
+    keys = tuple(sorted(values))
     stmt = _SETS.get((table.name, keys))
     if stmt is None:
         stmt = _SETS[(table.name, keys)] = update(table).where(table.c.id == bindparam("row_id")).values(

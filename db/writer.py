@@ -14,7 +14,7 @@ import logging
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -28,6 +28,13 @@ from db.spool import read_spool, write_spool
 
 log = logging.getLogger("tongdai.tickets")
 BATCH = 500
+
+
+Setting = TypeVar("Setting", ops.SetTicket, ops.SetCall)
+
+
+def _merged(before: Setting | None, op: Setting) -> Setting:
+    return op if before is None else dataclasses.replace(op, values={**before.values, **op.values})
 
 
 class TicketHandle:
@@ -179,12 +186,25 @@ class TicketBook:
         """One transaction; what it learns (ids, audit rows) is kept only if it commits."""
         written = dataclasses.replace(self.written, ids=dict(self.written.ids), audits=dict(self.written.audits))
         events: list[dict[str, Any]] = []  # inserted together at the end, in their order
+        # A call's column settings in a batch become one UPDATE per row, later values winning as they
+        # would one after the other. Only closing a ticket reads its columns (status, agent): the
+        # ticket's settings so far are written just before it. Nothing in a batch reads the call row.
+        tickets: dict[str, ops.SetTicket] = {}
+        calls: dict[str, ops.SetCall] = {}
         with Session(self.engine) as s, s.begin():
             for op in batch:
                 if isinstance(op, ops.AddEvent):
                     events.append(op.row(s, written))
+                elif isinstance(op, ops.SetTicket):
+                    tickets[op.code] = _merged(tickets.get(op.code), op)
+                elif isinstance(op, ops.SetCall):
+                    calls[op.code] = _merged(calls.get(op.code), op)
                 else:
+                    if isinstance(op, ops.CloseTicket) and op.code in tickets:
+                        tickets.pop(op.code).apply(s, written)
                     op.apply(s, written)
+            for pending in (*tickets.values(), *calls.values()):
+                pending.apply(s, written)
             if events:
                 ops.insert_events(s, events)
         return written
