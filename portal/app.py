@@ -10,6 +10,7 @@ from aiohttp import web
 from config import Site
 from db.types import Database
 from portal import cases, home, lookup, open311, report_form, results
+from portal.errors import friendly_errors
 from portal.context import PUBLIC, Public
 from web.guard import database, headers
 
@@ -20,7 +21,7 @@ MODULES = [home, results, cases, lookup, report_form, open311]  # each module's 
 
 
 def make_public_app(p: Public) -> web.Application:
-    app = web.Application(middlewares=[headers, database], client_max_size=16 * 1024 * 1024)
+    app = web.Application(middlewares=[headers, friendly_errors, database], client_max_size=16 * 1024 * 1024)
     app[PUBLIC] = p
     for module in MODULES:
         app.add_routes(module.routes())

@@ -45,3 +45,14 @@ def test_the_front_page_on_a_phone_and_a_desktop(tmp_path):
                 assert p.errors == []
     finally:
         portal.close()
+
+
+async def test_a_wrong_address_gets_a_page_in_the_readers_language(tmp_path):
+    async with ServedPortal(tmp_path) as served:
+        http = served.client()
+        async with http.get("/khong-co") as r:
+            assert r.status == 404 and "Trang này không tồn tại." in await r.text()
+        async with http.get("/khong-co?lang=en") as r:
+            assert r.status == 404 and "This page does not exist." in await r.text()
+        async with http.get("/open311/v2/requests/1022-000000-0000.json") as r:  # Open311 keeps its own body
+            assert r.status == 404 and (await r.json())[0]["code"] == 404

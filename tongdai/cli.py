@@ -59,6 +59,9 @@ def banner(site: Site, p: pbx.Pbx, layout: Layout, admin_password: str | None = 
              f"the first admin password is key console_admin in {site.paths.secrets}")
     lines.append(f"  Console: http://{host}:{site.ports.web}/ ({first};"
                  f" `tongdai users passwd admin` changes it, `tongdai users add` adds staff)")
+    public = site.ports.public_address
+    public = "127.0.0.1" if public in ("0.0.0.0", "::") else public
+    lines.append(f"  Public portal and Open311: http://{public}:{site.ports.public}/ (no login)")
     return "\n".join(lines)
 
 
