@@ -10,6 +10,8 @@ when that file is absent.
 """
 from __future__ import annotations
 
+import random
+import socket
 import struct
 from pathlib import Path
 
@@ -90,3 +92,19 @@ def write_pcap(path: Path, stream: list[tuple[float, bytes]], sport: int = 6000,
 def caller_pcap(path: Path, seconds: float, digits: list[tuple[int, str]]) -> Path:
     """The pcap a benchmark caller plays: `seconds` of voice with `digits` ((ms after answer, key))."""
     return write_pcap(path, rtp_stream(seconds, digits, voice()))
+
+
+def media_base() -> int:
+    """SIPp's media port (-mp), free now. The callers' ports ([auto_media_port]) run up to 10,000
+    above it: from 30000 they stay clear of Asterisk's RTP range (below 30000 in test sites), so the
+    capture never takes a caller's packet for Asterisk's."""
+    for _ in range(50):
+        base = random.randrange(30000, 50000, 4)
+        try:
+            for port in (base, base + 2):
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                    probe.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free media port for SIPp")

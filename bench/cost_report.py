@@ -76,6 +76,11 @@ def read(path: Path) -> dict | None:
         return None
 
 
+def capacity(results: Path, prefix: str = "") -> dict | None:
+    """The capacity search's result with this prefix, else the real one."""
+    return read(results / f"{prefix}capacity.json") or read(results / "capacity.json")
+
+
 def _fmt(value: float | None) -> str:
     if value is None:
         return "-"
@@ -90,16 +95,16 @@ def cell(s: dict, key: str) -> str:
     return _fmt(med) if lo == hi else f"{_fmt(med)} ({_fmt(lo)}–{_fmt(hi)})"
 
 
-# (header, keys, how two keys share a cell: "/" side by side, "()" the second in brackets)
+# (header, keys, "/" when two figures share a cell; each figure is a median with its spread)
 COLUMNS = (("concurrent", ("concurrent",), ""), ("runs", ("runs",), ""), ("calls", ("calls",), ""),
-           ("failed (baseline)", ("failed", "baseline_failed"), "()"), ("tickets", ("tickets",), ""),
-           ("CDR calls (baseline)", ("cdr_calls", "baseline_cdr_calls"), "()"),
+           ("failed / baseline", ("failed", "baseline_failed"), "/"), ("tickets", ("tickets",), ""),
+           ("CDR calls / baseline", ("cdr_calls", "baseline_cdr_calls"), "/"),
            ("first prompt p50 / p99 ms", ("first_prompt_p50_ms", "first_prompt_p99_ms"), "/"),
            ("baseline p50 / p99 ms", ("baseline_first_prompt_p50_ms", "baseline_first_prompt_p99_ms"), "/"),
            ("**engine − baseline p50 / p99 ms**", ("first_prompt_p50_delta_ms", "first_prompt_p99_delta_ms"), "/"),
            ("AGI RTT p50 / p99 ms", ("agi_rtt_p50_ms", "agi_rtt_p99_ms"), "/"),
            ("engine CPU s/call", ("engine_cpu_s_per_call",), ""),
-           ("Asterisk CPU s/call (baseline)", ("asterisk_cpu_s_per_call", "baseline_asterisk_cpu_s_per_call"), "()"),
+           ("Asterisk CPU s/call / baseline", ("asterisk_cpu_s_per_call", "baseline_asterisk_cpu_s_per_call"), "/"),
            ("peak MB engine / Asterisk", ("engine_peak_mb", "asterisk_peak_mb"), "/"))
 
 
@@ -107,9 +112,7 @@ def _row_cell(s: dict, keys: tuple[str, ...], style: str) -> str:
     if keys in (("concurrent",), ("runs",)):
         return str(s[keys[0]])
     cells = [cell(s, k) for k in keys]
-    if style == "/":
-        return " / ".join(cells)
-    return f"{cells[0]} ({cells[1]})" if style == "()" else cells[0]
+    return " / ".join(cells) if style == "/" else cells[0]
 
 
 def table(summaries: list[dict], capacity: dict | None) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -41,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from asterisk_conf import Layout  # noqa: E402
 from bench import cost_report, twin  # noqa: E402
-from bench.caller_rtp import caller_pcap  # noqa: E402
+from bench.caller_rtp import caller_pcap, media_base  # noqa: E402
 from bench.load import QUEUES, Capture, agi_metrics, callers, cpu_seconds, peak_mb, tickets_between  # noqa: E402
 from bench.pcap import first_prompt_delays, percentile  # noqa: E402
 from config.secrets import load_or_create, site_secret_names  # noqa: E402
@@ -113,22 +112,6 @@ class PeakCalls:
         self.done.set()
         self.thread.join()
         return self.peak
-
-
-def media_base() -> int:
-    """SIPp's media port (-mp), free now. The callers' ports ([auto_media_port]) run up to 10,000
-    above it: from 30000 they stay clear of Asterisk's RTP range (below 30000 in test sites), so the
-    capture never takes a caller's packet for Asterisk's."""
-    for _ in range(50):
-        base = random.randrange(30000, 50000, 4)
-        try:
-            for port in (base, base + 2):
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-                    probe.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free media port for SIPp")
 
 
 def place(b: Bench, xml: Path, csv: Path, calls: int, rate: float, service: str, timeout: float) -> dict:
@@ -268,7 +251,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.report:
         stored = [cost_report.read(Path(args.out) / f"{args.prefix}engine-cost-{n}.json") for n in args.concurrent]
-        print(cost_report.table([s for s in stored if s], cost_report.read(Path(args.out) / "capacity.json")))
+        print(cost_report.table([s for s in stored if s], cost_report.capacity(Path(args.out), args.prefix)))
         return 0
     if args.quick:
         args.concurrent, args.runs, args.hold = [50] if args.concurrent == [180, 500] else args.concurrent, 1, 20
@@ -293,12 +276,10 @@ def main() -> int:
             cost_report.write(out / f"{args.prefix}engine-cost-{n}.json", summary)
             summaries.append(summary)
     finally:
-        print(f"bench: work files in {work}" if os.environ.get("BENCH_KEEP") else "", end="")
-        if not os.environ.get("BENCH_KEEP"):
+        if not os.environ.get("BENCH_KEEP"):  # BENCH_KEEP=1 keeps the captures, logs and CDR to look at
             shutil.rmtree(work, ignore_errors=True)
     print()
-    print(cost_report.table(summaries, cost_report.read(out / f"{args.prefix}capacity.json")
-                            or cost_report.read(out / "capacity.json")))
+    print(cost_report.table(summaries, cost_report.capacity(out, args.prefix)))
     return 0 if all(cost_report.clean(s) for s in summaries) else 1
 
 
