@@ -203,6 +203,7 @@ class EngineProcess:
                 return
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()  # never left running by a failed start
                     raise RuntimeError(f"engine did not start:\n{self.log()}") from None
                 time.sleep(0.1)
 

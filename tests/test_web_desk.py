@@ -34,8 +34,12 @@ def _citizen(workdir, caller: str, talk_ms: int):
 def _engine_needing_outcomes(real_pbx, tmp_path) -> EngineProcess:
     site_file = variant(real_pbx.site, tmp_path / "desk-site.toml", desk={"outcome_required": True})
     engine = EngineProcess(real_pbx.site, tmp_path / "engine.log", site_file=site_file)
-    engine.wait_log("ACD picture synced")
-    engine.wait_log("console on http://")
+    try:
+        engine.wait_log("ACD picture synced")
+        engine.wait_log("console on http://")
+    except AssertionError:
+        engine.stop()  # the test's own cleanup has not begun yet: stop it here
+        raise
     return engine
 
 
