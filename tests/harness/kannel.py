@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -220,6 +221,24 @@ class Kannel:
         _wait_port(self.admin, self.bearerbox, "bearerbox", self.base / "bearerbox.out")
         self.smsbox = self._spawn(SMSBOX, "smsbox")
         _wait_port(self.sendsms, self.smsbox, "smsbox", self.base / "smsbox.out")
+        self._wait_connected()
+
+    def _wait_connected(self, timeout: float = 15) -> None:
+        """smsbox's port opens before it has joined bearerbox, and the operator's link comes up a
+        moment later: until both, a sendsms gets a temporary refusal. Waited for on bearerbox's
+        status page (bounded: a slow start still goes on and the test says what it got)."""
+        url = f"http://127.0.0.1:{self.admin}/status.txt?password={self.password}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    status = r.read().decode(errors="replace")
+            except OSError:
+                status = ""
+            boxes = status.split("Box connections:", 1)[-1] if "Box connections:" in status else ""
+            if "smsbox" in boxes and "online" in status:
+                return
+            time.sleep(0.1)
 
     def stop(self) -> None:
         """smsbox then bearerbox, by PID: SIGTERM, SIGKILL after 10 s."""
