@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,6 +23,7 @@ from db.queries import agencies as stored_agencies
 from db.queries.exports import ExportAssignment, ExportBatch, ExportTicket
 from exports import period_csv, period_xlsx
 from exports.jobs import Busy, Jobs
+from tests.harness.pdf import pdf_text
 from tests.harness.browser import browser, login, page, shot, too_wide
 from tests.harness.console import PASSWORD, ServedConsole, ThreadedConsole, add_ticket
 from web import accounts
@@ -35,23 +33,6 @@ from web.language import catalog
 CODE = "1022-261126-0101"  # urban order in Hải Châu, answered by agent 101 (lan)
 QUIET = "1022-261126-0102"  # never forwarded
 AGENCY = "Ủy ban nhân dân quận Hải Châu"
-
-
-def pdftotext() -> str:
-    found = shutil.which("pdftotext")
-    if found:
-        return found
-    if os.environ.get("CI") == "true":
-        pytest.fail("pdftotext required: apt-get install poppler-utils")
-    pytest.skip("pdftotext (poppler-utils) not installed")
-
-
-def pdf_text(data: bytes, tmp_path: Path) -> str:
-    """The PDF's text as pdftotext reads it, with runs of white space made one space."""
-    pdf = tmp_path / "record.pdf"
-    pdf.write_bytes(data)
-    out = subprocess.run([pdftotext(), "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True, timeout=60)
-    return " ".join(out.stdout.decode("utf-8").split())
 
 
 def days(tz: str) -> tuple[str, str]:

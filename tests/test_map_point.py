@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import shutil
-import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Ticket, TicketEvent
 from db.queries import agencies as stored_agencies
+from tests.harness.pdf import pdf_text
 from tests.harness.browser import browser, login, page, shot, too_wide
 from tests.harness.console import PASSWORD, ServedConsole, ThreadedConsole, add_ticket
 from web.story import describe
@@ -28,19 +26,6 @@ from web.tickets import map_point
 
 CODE = "1022-261201-0101"  # a fallen street light in Hải Châu, answered by agent 101 (lan)
 STORED = "16.067800,108.220800"  # the Dragon Bridge, Đà Nẵng
-
-
-def pdf_text(data: bytes, tmp_path) -> str:
-    """The PDF's text as poppler's pdftotext reads it, white space made single spaces (as in test_exports)."""
-    tool = shutil.which("pdftotext")
-    if not tool:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdftotext required: apt-get install poppler-utils")
-        pytest.skip("pdftotext (poppler-utils) not installed")
-    pdf = tmp_path / "record.pdf"
-    pdf.write_bytes(data)
-    out = subprocess.run([tool, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True, timeout=60)
-    return " ".join(out.stdout.decode("utf-8").split())
 
 
 def fact(p, name: str) -> str | None:
