@@ -2,17 +2,15 @@
 cookie). Templates are translated with gettext from `catalogs/vi/*.po` (English message ids)."""
 from __future__ import annotations
 
-import io
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiohttp import web
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
+
+from web.language import compiled
 
 HERE = Path(__file__).parent
 LANGUAGES = ("vi", "en")
@@ -22,16 +20,7 @@ COOKIE = "tongdai_public_lang"
 
 @cache
 def translations(lang: str) -> Translations:
-    merged = Catalog(locale=lang)
-    for po in sorted((HERE / "catalogs" / lang).glob("*.po")):
-        with po.open("rb") as f:
-            for message in read_po(f, locale=lang):
-                if message.id:
-                    merged.add(message.id, message.string)
-    buffer = io.BytesIO()
-    write_mo(buffer, merged)
-    buffer.seek(0)
-    return Translations(buffer)
+    return compiled(HERE / "catalogs" / lang, lang)
 
 
 @cache

@@ -45,8 +45,13 @@ _reasons: dict[str, dict[str, str]] = {lang: {key: (vi if lang == "vi" else en) 
 @cache
 def translations(lang: str) -> Translations:
     """The gettext catalog of `lang` for the templates, its .po files merged and compiled in memory."""
+    return compiled(CATALOGS / lang, lang)
+
+
+def compiled(folder: Path, lang: str) -> Translations:
+    """The .po files of `folder` merged and compiled in memory (the console's and the portal's)."""
     merged = Catalog(locale=lang)
-    for po in sorted((CATALOGS / lang).glob("*.po")):
+    for po in sorted(folder.glob("*.po")):
         with po.open("rb") as f:
             for message in read_po(f, locale=lang):
                 if message.id:
