@@ -290,6 +290,8 @@ const ready = (async () => {
   $("ready").onclick = () => TD.run(() => setState("ready"));
   $("pause").onclick = () => TD.run(() => setState("paused", $("pause-reason").value));
   $("logout-queue").onclick = () => TD.run(() => setState("logged_out"));
+  // the buttons come disabled in the page: a click before they do something would be lost
+  for (const id of ["ready", "pause", "logout-queue"]) $(id).disabled = false;
   TD.run(loadMine);
   TD.run(() => TD.triageList($("triage")));  // the web reports waiting (triage_list.js)
 })();
