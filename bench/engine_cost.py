@@ -84,8 +84,11 @@ def setup(work: Path, hold: int) -> Bench:
         sys.exit("bench: this SIPp cannot play pcap audio (sipp -v shows no PCAP)")
     # the SIPp agents cannot pick a call's outcome: with it required, the engine would leave each
     # agent paused after one call, and the engine's path would bridge fewer calls than the twin's
+    # the capacity search goes to 800 callers (and N/5 more who hang up early): the trunk's limit
+    # and Asterisk's RTP ports (2 per call leg) must not be what stops it
     site = make_site(work / "site", queues=QUEUES, callbacks={"offer_after_s": 0, "auto": False},
-                     desk={"outcome_required": False})
+                     desk={"outcome_required": False}, trunk={"channels": 2000},
+                     ports={"rtp_start": 16000, "rtp_end": 19999})
     layout = render_site(site)
     pbx = pbxmod.locate(site)
     twin_layout = twin.render_twin(site, work / "twin-asterisk", pbx.daemon_ids())

@@ -45,6 +45,10 @@ class Table:
         value = self.data[name]
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise self.fail(name, f"must be an integer, got {value!r}")
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # "4" is as good as "4.0" for a number with a fraction
+        if kind is float and not isinstance(value, float):
+            raise self.fail(name, f"must be a number, got {value!r}")
         if kind is not int and not isinstance(value, kind):
             raise self.fail(name, f"must be {kind.__name__}, got {value!r}")
         problem = check(value) if check else None

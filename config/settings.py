@@ -149,6 +149,14 @@ class PbxSettings:
     cache_dir: Path  # where the Debian sid chroot lives when no system Asterisk exists
     verbose: int
     baseline_number: str = ""  # benchmark only: a number that goes straight to the plain-dialplan menu
+    # Asterisk's own limits (asterisk.conf): past them a new call is refused with a clean 503
+    # instead of being half set up. 0 = 2 channels per trunk channel (the caller's and an agent's
+    # or transfer's leg) plus 50 for staff phones; max_load 0 = no load-average limit.
+    max_calls: int = 0
+    max_load: float = 0.0
+
+    def channel_limit(self, trunk_channels: int) -> int:
+        return self.max_calls or 2 * trunk_channels + 50
 
 
 @dataclass(frozen=True)

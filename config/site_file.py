@@ -247,7 +247,9 @@ def site_from_dict(path: Path, data: dict[str, Any]) -> Site:
     pbx = PbxSettings(_path(base, x.get("cache_dir", str, "/var/cache/tongdai")),
                       x.get("verbose", int, 0, between(0, 10)),
                       x.get("baseline_number", str, "", lambda v: None if not v or _DIGITS.match(v) else
-                            "must be digits (a number routed to the plain-dialplan menu, for benchmarks)"))
+                            "must be digits (a number routed to the plain-dialplan menu, for benchmarks)"),
+                      x.get("max_calls", int, 0, between(0, 20000)),
+                      x.get("max_load", float, 0.0, lambda v: None if 0 <= v <= 1000 else "must be from 0 to 1000"))
     x.done()
 
     sec = top.table("security")

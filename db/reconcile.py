@@ -152,12 +152,23 @@ def _ticket(book: TicketBook, c: CallRecord) -> None:
     ticket = book.open(c.uniqueid, c.src, "", channel=c.channel)
     ticket.update(created_at=c.start)
     ticket.call(started_at=c.start, answered_at=c.answer)
-    ticket.event("reconciled", source="cdr", note="served by the dialplan while the engine was down", apps=c.apps,
+    why, note = why_missed(c)
+    ticket.event("reconciled", source="cdr", why=why, note=note, apps=c.apps,
                  disposition=c.disposition, started=c.start.isoformat(), ended=c.end.isoformat())
     _queue_facts(ticket, c)
     ticket.close("closed")
     ticket.update(closed_at=c.end)
     ticket.call(ended_at=c.end)
+
+
+def why_missed(c: CallRecord) -> tuple[str, str]:
+    """Why the engine has no row for this call (a code for the timeline, a note for the log), from
+    the dialplan applications its CDR rows name (each row keeps its last application)."""
+    if "Congestion" in c.apps:
+        return "trunk_full", "refused: every trunk channel was busy (the caller heard a busy signal)"
+    if "AGI" in c.apps and not c.answer:
+        return "hung_up_early", "the caller hung up before the engine answered"
+    return "fallback", "served by the dialplan while the engine was down"
 
 
 # CDR dispositions in DialStatus's words (the engine's AMI-borne outcomes use those)

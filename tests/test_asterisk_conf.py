@@ -109,3 +109,14 @@ def test_call_controls_have_their_contexts_and_patterns_match_what_they_mean(tmp
     for pattern in re.findall(r"^exten => _([^,]+),", dialplan, re.M):
         literal = re.sub(r"\[[^\]]*\]", "", pattern)
         assert not re.search(r"[nxz]", literal), pattern
+
+
+def test_asterisk_refuses_calls_past_its_limits_rather_than_half_setting_them_up(tmp_path):
+    site = make_site(tmp_path, trunk={"channels": 30})
+    layout = render(site)
+    conf = (layout.conf / "asterisk.conf").read_text()
+    assert "maxcalls = 110\n" in conf and "maxload" not in conf  # 2 per trunk channel + 50; no load limit
+    assert "taskprocessor_overload_trigger = global\n" in (layout.conf / "pjsip.conf").read_text()
+    limited = make_site(tmp_path / "limited", pbx={"max_calls": 400, "max_load": 6})
+    conf = (render(limited).conf / "asterisk.conf").read_text()
+    assert "maxcalls = 400\n" in conf and "maxload = 6.0\n" in conf

@@ -43,6 +43,8 @@ def test_hours(text, expected):
     ("site", {"colour": "red"}, "site.colour"),
     ("holidays", {"extra": ["tet"]}, "holidays.extra[0]"),
     ("supervisors", {"first_extension": 103}, "supervisors.first_extension"),
+    ("pbx", {"max_calls": -1}, "pbx.max_calls"),
+    ("pbx", {"max_load": "high"}, "pbx.max_load"),
 ])
 def test_each_bad_value_is_named_by_file_and_key(tmp_path, table, values, key):
     import tomllib

@@ -19,6 +19,7 @@ from web.teller import Teller, ivr_path, menu_tree
 __all__ = ["EDITABLE", "Teller", "describe", "describe_ticket", "ivr_path", "menu_tree", "point_text"]
 EDITABLE = ("field", "priority", "status", "summary", "caller_name", "address", "area", "outcome", "reply_by",
             "map_point")
+RECONCILED = ("stopped", "fallback", "trunk_full", "hung_up_early")  # db/reconcile.py's why codes
 
 
 def describe(event: dict[str, Any], site: Site, lang: str, teller: Teller | None = None) -> str:
@@ -83,8 +84,8 @@ def _sentence(tell: Teller, kind: str, d: dict[str, Any]) -> str:  # noqa: C901 
     if kind == "recording_failed":
         return t("story.recording_failed")
     if kind == "reconciled":
-        stopped = "stopped" in str(d.get("note", ""))
-        return t("story.reconciled_stopped" if stopped else "story.reconciled_fallback")
+        why = d.get("why") or ("stopped" if "stopped" in str(d.get("note", "")) else "fallback")
+        return t(f"story.reconciled_{why}" if why in RECONCILED else "story.reconciled_fallback")
     if kind == "edit":
         changes = [t("story.edit_item", name=t(f"story.entry.{k}"), value=_value(tell, k, v))
                    for k, v in d.items() if k in EDITABLE]

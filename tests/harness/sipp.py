@@ -75,6 +75,13 @@ def write_citizen(workdir: Path, steps: list[tuple[str, object]], end: str = "by
     return path
 
 
+def write_refused(workdir: Path, caller: str, code: int = 503, name: str = "refused") -> Path:
+    """A citizen whose call must be refused with `code` (any other answer fails the call)."""
+    path = workdir / f"{name}.xml"
+    path.write_text(_env.get_template("refused.xml.j2").render(caller=caller, code=code))
+    return path
+
+
 def write_seat_call(workdir: Path, user: str, password: str, steps: list[tuple[str, object]], end: str = "bye",
                     bye_timeout: int = 30000, name: str | None = None) -> Path:
     """A seat phone dialling with digest auth (feature codes): steps as for `write_citizen`."""
