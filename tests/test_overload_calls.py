@@ -29,6 +29,10 @@ def _trunk_calls(running) -> int:
     return sum(1 for line in out.splitlines() if line.startswith(f"PJSIP/{running.site.trunk.name}-"))
 
 
+def _hold(site, xml, results: list) -> None:
+    results.append(sipp.call(site.ports.sip, xml, timeout=60))
+
+
 def _tickets(site, caller: str, until, timeout: float = 60) -> list[dict]:
     db = store.connect(site.paths.database_url)
     deadline = time.monotonic() + timeout
@@ -54,8 +58,7 @@ def test_a_caller_over_the_trunk_limit_hears_busy_and_is_in_the_books(tmp_path):
         for number in HOLDERS:
             (tmp_path / number).mkdir()
             xml = sipp.write_citizen(tmp_path / number, [("pause", 12000)], caller=number, name="holder")
-            place = (lambda x=xml: holders.append(sipp.call(site.ports.sip, x, timeout=60)))
-            threads.append(threading.Thread(target=place))
+            threads.append(threading.Thread(target=_hold, args=(site, xml, holders)))
         for t in threads:
             t.start()
         deadline = time.monotonic() + 30
