@@ -153,6 +153,23 @@ class GetVariable(Command[str | None]):
 
 
 @dataclass(frozen=True)
+class GetVariables(Command[list[str | None]]):
+    """Several variables in one round trip (GET FULL VARIABLE of "${A}|${B}"); parses to their
+    values in order ('' for an unset one, None for all when Asterisk could not evaluate it)."""
+
+    names: tuple[str, ...]
+
+    def line(self) -> str:
+        return f"GET FULL VARIABLE {quote('|'.join('${' + _variable(n) + '}' for n in self.names))}"
+
+    def parse(self, reply: Reply) -> list[str | None]:
+        if reply.result != 1:
+            return [None] * len(self.names)
+        values = (reply.data or "").split("|")
+        return [*values[:len(self.names)], *[""] * (len(self.names) - len(values))]
+
+
+@dataclass(frozen=True)
 class Exec(Command[int]):
     """Run a dialplan application. Arguments are quoted; `result=-2` raises AppMissing."""
 

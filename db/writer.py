@@ -28,6 +28,7 @@ from db.spool import read_spool, write_spool
 
 log = logging.getLogger("tongdai.tickets")
 BATCH = 500
+GATHER_S = 0.1  # how long the writer lets operations gather before a transaction
 
 
 Setting = TypeVar("Setting", ops.SetTicket, ops.SetCall)
@@ -159,6 +160,13 @@ class TicketBook:
         delay = 0.5
         while not self.closing:
             await self.wake.wait()
+            if len(self.pending) < BATCH and not self.stopping.is_set():
+                # gather what the next moment brings: under load a call's operations arrive a few at
+                # a time, and each transaction costs as much as its statements
+                try:
+                    await asyncio.wait_for(self.stopping.wait(), GATHER_S)
+                except TimeoutError:
+                    pass
             self.wake.clear()
             while self.pending and not self.closing:
                 batch = self.pending[:BATCH]

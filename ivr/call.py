@@ -70,6 +70,15 @@ class Call:
         self.log.debug("play %s", file)
         return await self.run(c.StreamFile(file, escape))
 
+    async def play_all(self, files: list[str]) -> None:
+        """Play files one after the other in one round trip (Playback of "a&b&c"), with no barge-in:
+        a number read back, a queue position. A missing file is skipped, as Playback does."""
+        for file in files:
+            self.log.debug("play %s", file)
+        if await self.run(c.Exec("Playback", "&".join(files))) < 0:  # Playback's -1: the caller hung up
+            self.channel.hung_up = True
+            raise CallHangup(self.uniqueid)
+
     async def menu_key(self, file: str, timeout_ms: int) -> str:
         """Play a menu prompt; a key pressed during it is taken at once (barge-in), else wait
         `timeout_ms` for one. Returns the key ('' for no input). Any of 0-9, * and # counts."""
@@ -89,6 +98,9 @@ class Call:
 
     async def get(self, name: str) -> str | None:
         return await self.run(c.GetVariable(name))
+
+    async def get_all(self, *names: str) -> list[str | None]:
+        return await self.run(c.GetVariables(names))
 
     async def execute(self, app: str, args: str = "") -> int:
         return await self.run(c.Exec(app, args))

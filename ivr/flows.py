@@ -56,7 +56,8 @@ class HotlineCall:
             ticket.event("answer", caller=call.caller_number)
             await call.set("__TONGDAI_TICKET", ticket.code)
             await call.execute("MixMonitor", recording.mixmonitor_args(self.site, ticket.code))
-            ticket.call(linkedid=await call.get("CHANNEL(linkedid)"))
+            # the dialplan passes the linked id as the AGI's argument (a round trip saved per call)
+            ticket.call(linkedid=call.env["arg_1"] or await call.get("CHANNEL(linkedid)"))
             if hours.is_open(self.site, self.ctx.clock()):
                 state = State(self.tree.start)
                 key = await call.play(call.prompt("welcome"), escape=DIGITS)
@@ -195,9 +196,8 @@ class HotlineCall:
 
     async def say_ticket(self) -> None:
         call = self.call
-        await call.play(call.prompt("ticket-number"))
-        for digit in self.ticket.code.rsplit("-", 1)[1]:
-            await call.play(call.prompt(f"digits/{digit}"))
+        digits = self.ticket.code.rsplit("-", 1)[1]
+        await call.play_all([call.prompt("ticket-number"), *(call.prompt(f"digits/{d}") for d in digits)])
 
     async def queue(self, name: str) -> None:
         if self.status == "after_hours":
@@ -211,14 +211,10 @@ class HotlineCall:
         waiting, expected, _ = self.ctx.queue_info(name)
         if waiting < 1:
             return
-        await call.play(call.prompt("queue-position"))
-        for digit in str(waiting + 1):
-            await call.play(call.prompt(f"digits/{digit}"))
         minutes = max(1, round(expected / 60))
-        await call.play(call.prompt("queue-wait"))
-        for digit in str(minutes):
-            await call.play(call.prompt(f"digits/{digit}"))
-        await call.play(call.prompt("minutes"))
+        await call.play_all([call.prompt("queue-position"), *(call.prompt(f"digits/{d}") for d in str(waiting + 1)),
+                             call.prompt("queue-wait"), *(call.prompt(f"digits/{d}") for d in str(minutes)),
+                             call.prompt("minutes")])
 
     async def offer_callback(self, name: str) -> bool:
         """A long wait, or nobody to answer: offer a callback that keeps the caller's place."""
@@ -249,11 +245,12 @@ class HotlineCall:
         self.at = f"queue:{name}"
         ticket.event("queue", queue=name, step="join")
         await call.execute("Queue", f"{name},t,,,{queue.max_wait}")
-        if await call.get("CONTEXT") == QUEUE_EXIT_CONTEXT:  # the emergency key, pressed while waiting
+        context, result = await call.get_all("CONTEXT", "QUEUESTATUS")
+        if context == QUEUE_EXIT_CONTEXT:  # the emergency key, pressed while waiting
             ticket.event("queue", queue=name, step="leave", result="EMERGENCY_KEY")
             await self.emergency_menu(f"queue:{name}")
             return
-        result = await call.get("QUEUESTATUS")
+        result = result or None
         ticket.event("queue", queue=name, step="leave", result=result)
         if result in GIVE_UP and name != "operator":  # waited too long for this service: the operator
             ticket.event("queue", queue="operator", step="overflow", after=result)

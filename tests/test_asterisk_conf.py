@@ -55,7 +55,7 @@ def test_dialplan_never_dials_caller_digits_and_has_the_fallback(tmp_path):
             assert all("$" not in d for d in dials), (name, dials)
     reachable = "".join(b for b in contexts if b.startswith(("from-trunk", "tongdai-fallback", "from-phones")))
     assert "tongdai-callback" not in reachable and "tongdai-transfer" not in reachable
-    assert f"AGI(agi://127.0.0.1:{site.ports.agi}/ivr)" in dialplan
+    assert f"AGI(agi://127.0.0.1:{site.ports.agi}/ivr,${{CHANNEL(linkedid)}})" in dialplan
     assert "AGIEXITONHANGUP=yes" in dialplan
     assert '$["${TONGDAI_DONE}" = "1"]' in dialplan and "AGISTATUS: ${AGISTATUS}" in dialplan
     assert "Dial(PJSIP/115@trunk,120)" in dialplan

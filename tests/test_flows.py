@@ -11,7 +11,7 @@ from db import store
 from db.writer import TicketBook
 from ivr import flows
 from ivr.menu import load_menu
-from tests.harness.fake_pbx import ScriptedAsterisk
+from tests.harness.fake_pbx import ScriptedAsterisk, heard
 from tests.harness.site import make_site
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -163,7 +163,7 @@ async def test_500_concurrent_sessions_each_leave_a_ticket(hotline):
 
 async def test_position_and_expected_wait_are_announced_when_callers_wait(tmp_path):
     _, pbx, _ = await run_one(make_site(tmp_path), ["0"], lambda queue: (2, 100, 2))
-    streams = [c.split('"')[1].split("/sounds/")[1] for c in pbx.commands if c.startswith("STREAM")]
+    streams = [f.split("/sounds/")[1] for f in heard(pbx.commands)]
     i = streams.index("vi/queue-position")
     assert streams[i:i + 5] == ["vi/queue-position", "vi/digits/3", "vi/queue-wait", "vi/digits/2", "vi/minutes"]
     assert pbx.commands.index('EXEC Queue "operator,t,,,300"') > pbx.commands.index(

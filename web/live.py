@@ -94,6 +94,8 @@ class Hub:
         if handle is None or not agent:
             return
         self.current[agent] = self.last_call[agent] = handle.code
+        if not any(not ws.closed for ws in self.sockets.get(f"agent:{agent}", ())):
+            return  # no desk open: a desk opened later asks for the current ticket (GET /api/agent)
         await self.console.book.flush(2)
         try:
             record = await asyncio.to_thread(stored_tickets.load, self.console.db, handle.code, POP_VIEW, None)

@@ -5,12 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import wave
 
 from tests.harness.transcripts import agi_sessions
 
 DEAD = "511 Command Not Permitted on a dead channel or intercept routine\n"
 _ids = itertools.count(1)
+
+
+def heard(commands: list[str]) -> list[str]:
+    """The prompts a caller heard, in order: each STREAM FILE's file and each file of a Playback
+    of "a&b&c" (the engine reads a number back in one command)."""
+    files: list[str] = []
+    for command in commands:
+        if command.startswith("STREAM FILE"):
+            files.append(command.split('"')[1])
+        elif command.startswith("EXEC Playback"):
+            files.extend(command.split('"')[1].split("&"))
+    return files
 
 
 class ScriptedAsterisk:
@@ -49,6 +62,9 @@ class ScriptedAsterisk:
         if command.startswith("WAIT FOR DIGIT"):
             key = self.keys.pop(0) if self.keys else None
             return f"200 result={ord(key) if key else 0}\n"
+        if command.startswith("GET FULL VARIABLE"):  # "${A}|${B}": each name's value, '' when unset
+            expression = command.split('"')[1]
+            return f"200 result=1 ({re.sub(r'[$][{]([^}]+)[}]', lambda m: self.variables.get(m[1], ''), expression)})\n"
         if command.startswith("GET VARIABLE"):
             name = command.split(" ", 2)[2]
             value = self.variables.get(name)
@@ -71,7 +87,7 @@ class ScriptedAsterisk:
                     reply = DEAD
                 elif self.hangup_at is not None and len(self.commands) - 1 >= self.hangup_at:
                     self.dead = True
-                    reply = "HANGUP\n" + (self._answer(command) if command.startswith("GET VARIABLE") else DEAD)
+                    reply = "HANGUP\n" + (self._answer(command) if command.startswith("GET ") else DEAD)
                 else:
                     reply = self._answer(command)
                 writer.write(reply.encode())
