@@ -5,44 +5,19 @@ module only lays it out, in DejaVu Sans (shipped beside it: every Vietnamese let
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from exports.ticket_record import Facts, RecordAssignment, TicketRecord
+
+__all__ = ["Facts", "RecordAssignment", "TicketRecord", "render"]
+
 FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVu"
 GREY = (90, 90, 90)
 HEAD_FILL = (230, 236, 245)
-
-Facts = list[tuple[str, str]]  # (label, value), values already "—" when empty
-
-
-@dataclass(frozen=True)
-class RecordAssignment:
-    heading: str  # e.g. "1. Ủy ban nhân dân quận Hải Châu"
-    facts: Facts
-    answer_label: str
-    answer: str | None  # the agency's answer in full
-
-
-@dataclass(frozen=True)
-class TicketRecord:
-    title: str  # "Hồ sơ xử lý phiếu 1022-261126-0101"
-    subtitle: str  # the hotline and province
-    facts: Facts
-    assignments_heading: str
-    assignments: list[RecordAssignment]
-    no_assignments: str
-    timeline_heading: str
-    timeline_columns: tuple[str, str]  # ("Thời gian", "Diễn biến")
-    timeline: list[tuple[str, str]]  # (dd/mm/yyyy HH:mm, sentence)
-    no_events: str
-    footer: str  # who exported it and when
-    page_word: str = "Trang"  # "Trang 1/3"
-    keywords: list[str] = field(default_factory=list)
-
 
 class _Pdf(FPDF):
     def __init__(self, footer_text: str, page_word: str):

@@ -6,6 +6,7 @@ which name, role, password) and the hashing live here; the storage in `db.querie
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -32,8 +33,16 @@ SESSION_HOURS = 12
 LINK_SESSION_HOURS = 2  # what a one-time link opens: one assignment, for this long
 MIN_PASSWORD = 10
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,31}")
-_hasher = PasswordHasher()
-_DUMMY = _hasher.hash("tongdai-not-a-user")  # unknown users cost the same time as known ones
+# OWASP's argon2id setting (19 MiB, 2 passes, 1 lane): the library's default takes 64 MiB per
+# login, and a shift's agents logging in at once made the engine's memory jump by that much each.
+# Older hashes still verify with their own settings and are rehashed at the next login.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+
+
+@functools.cache
+def _dummy() -> str:
+    """A hash for unknown users, so they cost the same time as known ones (made at first use)."""
+    return _hasher.hash("tongdai-not-a-user")
 
 # AccountError and UserView are defined with the storage; they stay importable from here
 __all__ = ["AccountError", "UserView", "ROLES", "NEEDS_EXTENSION", "SESSION_HOURS", "MIN_PASSWORD", "USERNAME",
@@ -134,7 +143,7 @@ def count(db: Database) -> int:
 def authenticate(db: Database, username: str, password: str) -> UserView | None:
     found = stored.credentials(db, username)
     try:
-        _hasher.verify(found.password_hash if found else _DUMMY, password)
+        _hasher.verify(found.password_hash if found else _dummy(), password)
     except (VerificationError, InvalidHashError):
         return None
     if found is None:

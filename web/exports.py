@@ -25,9 +25,9 @@ from db.queries import assignments as stored_assignments
 from db.queries import exports as period
 from db.queries.assignments import AssignmentRow
 from db.types import Database
-from exports import period_csv, period_xlsx
+from exports import period_csv
 from exports.jobs import Busy, Job, Jobs
-from exports.ticket_pdf import RecordAssignment, TicketRecord, render
+from exports.ticket_record import RecordAssignment, TicketRecord
 from web.accounts import UserView
 from web.context import USER, console
 from web.guard import allow, body, fail
@@ -40,7 +40,13 @@ log = logging.getLogger("tongdai.web")
 BULK = ("supervisor", "leader")  # and admin
 MAX_DAYS = 366
 BATCH = 500  # tickets read and written at a time
-WRITERS = {"xlsx": period_xlsx.write, "csv": period_csv.write}
+
+def _xlsx(*args: Any, **kw: Any) -> Any:
+    from exports import period_xlsx  # openpyxl (16 MB) is loaded by the first spreadsheet, not at start
+    return period_xlsx.write(*args, **kw)
+
+
+WRITERS = {"xlsx": _xlsx, "csv": period_csv.write}
 TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          "csv": "text/csv; charset=utf-8"}
 _jobs: weakref.WeakKeyDictionary[web.Application, Jobs] = weakref.WeakKeyDictionary()
@@ -123,6 +129,7 @@ def ticket_record(db: Database, site: Site, user: UserView, code: str, lang: str
 
 
 def _pdf(db: Database, site: Site, user: UserView, code: str, lang: str) -> bytes:
+    from exports.ticket_pdf import render  # fpdf (some 30 MB) is loaded by the first record, not at start
     pdf = render(ticket_record(db, site, user, code, lang))
     store.add_audit(db, user.username, "export", code, None, {"via": "pdf"})
     return pdf
