@@ -16,9 +16,9 @@ METHOD = "engine_cost: RTP callers (pcap), plain-dialplan twin with the same rec
 ENGINE_KEYS = ("concurrent", "hold_s", "peak_calls", "calls", "failed", "walkers", "early_hangups", "tickets",
                "first_prompt_p50_ms", "first_prompt_p99_ms", "first_prompt_samples", "agi_commands",
                "agi_rtt_p50_ms", "agi_rtt_p99_ms", "engine_cpu_s_per_call", "asterisk_cpu_s_per_call",
-               "engine_peak_mb", "asterisk_peak_mb", "cdr_calls", "queued_calls")
+               "engine_peak_mb", "asterisk_peak_mb", "cdr_calls", "queued_calls", "failure_reasons")
 BASELINE_KEYS = ("calls", "failed", "first_prompt_p50_ms", "first_prompt_p99_ms", "first_prompt_samples",
-                 "peak_calls", "cdr_calls", "queued_calls", "asterisk_peak_mb")
+                 "peak_calls", "cdr_calls", "queued_calls", "asterisk_peak_mb", "failure_reasons")
 
 
 def _diff(a: float | None, b: float | None) -> float | None:

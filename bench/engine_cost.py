@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -122,7 +123,8 @@ def place(b: Bench, xml: Path, csv: Path, calls: int, rate: float, service: str,
     errors go to `<scenario>.stderr` (printed when no call went through: a setup fault, not load)."""
     argv = [sipp.sipp_binary(), f"127.0.0.1:{b.site.ports.sip}", "-sf", str(xml), "-inf", str(csv), "-s", service,
             "-i", "127.0.0.1", "-p", str(sipp.free_port()), "-m", str(calls), "-l", str(calls), "-r", f"{rate:.2f}",
-            "-rp", "1000", "-mi", "127.0.0.1", "-mp", str(media_base()), "-nostdin", "-trace_stat", "-fd", "1",
+            "-rp", "1000", "-mi", "127.0.0.1", "-mp", str(media_base()), "-nostdin", "-trace_stat", "-trace_err",
+            "-fd", "1",
             "-timeout", f"{int(timeout)}s", "-max_socket", "4096"]
     err = xml.with_suffix(".stderr")
     with err.open("wb") as f:
@@ -131,7 +133,22 @@ def place(b: Bench, xml: Path, csv: Path, calls: int, rate: float, service: str,
     if not ok:
         print(f"bench: no call of {xml.stem} went through; SIPp said: {err.read_text(errors='replace')[-1500:]}",
               flush=True)
-    return {"ok": ok, "failed": calls - ok}
+    return {"ok": ok, "failed": calls - ok, "why": failure_reasons(xml)}
+
+
+def failure_reasons(xml: Path) -> dict[str, int]:
+    """What SIPp said of its failed calls (its -trace_err log), counted by kind with the numbers
+    left out. Receive timeouts that jump to a label are the scenario's own branches and a "dead call"
+    is a message after a call ended: neither is a failure."""
+    reasons: dict[str, int] = {}
+    for log in xml.parent.glob(f"{xml.stem}_*_errors.log"):
+        for entry in re.split(r"'?\d{10}\.\d{6}:\s*", log.read_text(errors="replace")):
+            entry = entry.strip()
+            if not entry or "jumping to label" in entry or entry.startswith("Dead call"):
+                continue
+            kind = re.sub(r"\d+-\d+@[\d.]+|\d+", "N", entry.splitlines()[0])[:120]
+            reasons[kind] = reasons.get(kind, 0) + 1
+    return dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:5])
 
 
 def count_cdr(b: Bench, layout: Layout, offset: int, numbers: set[str]) -> tuple[int, int]:
@@ -212,6 +229,7 @@ def run_once(b: Bench, mode: str, n: int, tag: str) -> dict:
         calls = sum(r["ok"] + r["failed"] for r in results.values())
         asterisk_cpu = cpu_seconds(asterisk_pid) - cpu[1]
         out.update(calls=calls, failed=sum(r["failed"] for r in results.values()),
+                   failure_reasons={name: r["why"] for name, r in results.items() if r["failed"]},
                    first_prompt_p50_ms=_ms(percentile(delays, 50)), first_prompt_p99_ms=_ms(percentile(delays, 99)),
                    first_prompt_samples=len(delays), asterisk_cpu_s_per_call=round(asterisk_cpu / max(calls, 1), 4),
                    asterisk_peak_mb=peak_mb(asterisk_pid))
