@@ -51,13 +51,14 @@ class HotlineCall:
     async def run(self) -> None:
         call, ticket = self.call, self.ticket
         try:
+            # set up before the answer, so the caller's first prompt follows it with one round trip
+            # (the recording starts with the media); the dialplan passes the linked id as the AGI's argument
+            await call.set("__TONGDAI_TICKET", ticket.code)
+            await call.execute("MixMonitor", recording.mixmonitor_args(self.site, ticket.code))
+            ticket.call(linkedid=call.env["arg_1"] or await call.get("CHANNEL(linkedid)"))
             await call.answer()
             ticket.answered()
             ticket.event("answer", caller=call.caller_number)
-            await call.set("__TONGDAI_TICKET", ticket.code)
-            await call.execute("MixMonitor", recording.mixmonitor_args(self.site, ticket.code))
-            # the dialplan passes the linked id as the AGI's argument (a round trip saved per call)
-            ticket.call(linkedid=call.env["arg_1"] or await call.get("CHANNEL(linkedid)"))
             if hours.is_open(self.site, self.ctx.clock()):
                 state = State(self.tree.start)
                 key = await call.play(call.prompt("welcome"), escape=DIGITS)
