@@ -133,6 +133,16 @@ def test_hostile_values_are_quoted_and_stripped():
         c.GetVariable("A B").line()
 
 
+def test_several_variables_in_one_round_trip():
+    get = c.GetVariables(("CONTEXT", "QUEUESTATUS"))
+    assert get.line() == 'GET FULL VARIABLE "${CONTEXT}|${QUEUESTATUS}"'
+    assert get.parse(parse_reply("200 result=1 (tongdai-queue-exit|TIMEOUT)")) == ["tongdai-queue-exit", "TIMEOUT"]
+    assert get.parse(parse_reply("200 result=1 (from-trunk|)")) == ["from-trunk", ""]  # unset: empty
+    assert get.parse(parse_reply("200 result=0")) == [None, None]
+    with pytest.raises(ValueError):
+        c.GetVariables(("A}${SHELL(rm)",)).line()
+
+
 async def test_hangup_raises_callhangup_for_any_later_command():
     session = agi_sessions("agi_hangup_during_command.txt")[0]
     caught = []
