@@ -124,7 +124,43 @@ def table(summaries: list[dict], capacity: dict | None) -> str:
         lines.append(f"\nMedian (min–max) of {s['runs']} run(s) each; {s['nproc']} cores, load average at start "
                      f"{' / '.join(str(x) for x in s['load_avg_start'])}; {s.get('at')}.")
     lines.append(capacity_line(capacity))
+    lines.extend(goals(summaries, capacity))
     return "\n".join(lines)
+
+
+def _at(summaries: list[dict], n: int) -> dict | None:
+    return next((s for s in summaries if s["concurrent"] == n), None)
+
+
+def goals(summaries: list[dict], capacity: dict | None) -> list[str]:
+    """The issue's goals, each with the measured median and whether it is reached (never asserted)."""
+    out = ["", "Goals (medians of the runs above):"]
+
+    def line(goal: str, value: str, reached: bool | None) -> None:
+        verdict = "not measured" if reached is None else "reached" if reached else "NOT reached"
+        out.append(f"- {goal}: {value} — {verdict}")
+
+    s180, s500 = _at(summaries, 180), _at(summaries, 500)
+    cpu = s180["median"].get("engine_cpu_s_per_call") if s180 else None
+    line("engine CPU ≤ 5 ms per call at 180", f"{cpu * 1000:.1f} ms" if cpu is not None else "-",
+         None if cpu is None else cpu <= 0.005)
+    p99 = s180["median"].get("first_prompt_p99_delta_ms") if s180 else None
+    line("first prompt p99 within 20 ms of the baseline at 180", f"{_fmt(p99)} ms" if p99 is not None else "-",
+         None if p99 is None else p99 <= 20)
+    if s500:
+        runs = s500["each_run"]
+        failed = [r["failed"] for r in runs]
+        books = all(r.get("tickets") == r.get("cdr_calls") for r in runs)
+        line("0 failed calls at 500, tickets == Asterisk's CDR", f"failed {failed} per run, tickets == CDR in "
+             f"{'every' if books else 'not every'} run", max(failed) == 0 and books)
+    else:
+        line("0 failed calls at 500, tickets == Asterisk's CDR", "-", None)
+    ratio = capacity.get("capacity_ratio") if capacity else None
+    line("capacity ratio engine / baseline ≥ 0.9", _fmt(ratio), None if ratio is None else ratio >= 0.9)
+    mb = s500["median"].get("engine_peak_mb") if s500 else None
+    line("engine peak memory ≤ 120 MB at 500", f"{_fmt(mb)} MB" if mb is not None else "-",
+         None if mb is None else mb <= 120)
+    return out
 
 
 def capacity_line(capacity: dict | None) -> str:
