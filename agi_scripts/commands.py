@@ -188,6 +188,20 @@ class Exec(Command[int]):
 
 
 @dataclass(frozen=True)
+class Playback(Command[int]):
+    """Files one after the other in one round trip (the Playback application with "a&b&c"), with
+    no barge-in. A missing file is skipped, as Playback does; its -1 means the caller hung up."""
+
+    files: tuple[str, ...]
+
+    def line(self) -> str:
+        return Exec("Playback", "&".join(self.files)).line()
+
+    def hung_up(self, reply: Reply) -> bool:
+        return reply.result < 0
+
+
+@dataclass(frozen=True)
 class RecordFile(Command[int]):
     """Record to `file` (no extension) until `#`, `max_ms` or `silence_s` of silence."""
 

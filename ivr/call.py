@@ -71,13 +71,11 @@ class Call:
         return await self.run(c.StreamFile(file, escape))
 
     async def play_all(self, files: list[str]) -> None:
-        """Play files one after the other in one round trip (Playback of "a&b&c"), with no barge-in:
-        a number read back, a queue position. A missing file is skipped, as Playback does."""
+        """Play files one after the other in one round trip, with no barge-in: a number read back,
+        a queue position."""
         for file in files:
             self.log.debug("play %s", file)
-        if await self.run(c.Exec("Playback", "&".join(files))) < 0:  # Playback's -1: the caller hung up
-            self.channel.hung_up = True
-            raise CallHangup(self.uniqueid)
+        await self.run(c.Playback(tuple(files)))
 
     async def menu_key(self, file: str, timeout_ms: int) -> str:
         """Play a menu prompt; a key pressed during it is taken at once (barge-in), else wait
