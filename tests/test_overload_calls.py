@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from db import store
 from tests.conftest import EngineProcess, start_pbx
 from tests.harness import sipp
+from tests.harness.tickets import wait_closed
 from tongdai import pbx as pbxmod
 from web.story import describe
 
@@ -31,19 +31,6 @@ def _trunk_calls(running) -> int:
 
 def _hold(site, xml, results: list) -> None:
     results.append(sipp.call(site.ports.sip, xml, timeout=60))
-
-
-def _tickets(site, caller: str, until, timeout: float = 60) -> list[dict]:
-    db = store.connect(site.paths.database_url)
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            found = [store.as_dict(t) for t in store.list_tickets(db, caller=caller)]
-            if until(found) or time.monotonic() > deadline:
-                return found
-            time.sleep(0.3)
-    finally:
-        db.dispose()
 
 
 def test_a_caller_over_the_trunk_limit_hears_busy_and_is_in_the_books(tmp_path):
@@ -77,14 +64,14 @@ def test_a_caller_over_the_trunk_limit_hears_busy_and_is_in_the_books(tmp_path):
         engine.stop()
         restarted = EngineProcess(site, tmp_path / "engine-2.log")
         restarted.wait_log("ACD picture synced")
-        [ticket] = _tickets(site, REFUSED, until=lambda found: bool(found))
+        [ticket] = wait_closed(site, REFUSED, timeout=60)
         assert ticket["status"] == "closed"
         [reconciled] = [e for e in ticket["events"] if e["kind"] == "reconciled"]
         assert reconciled["detail"]["why"] == "trunk_full", reconciled
         told = describe(reconciled, site, "vi")
         assert told.startswith("Mọi kênh trung kế đều bận"), told
         for number in HOLDERS:  # served by the engine, not reconciled
-            [held] = _tickets(site, number, until=lambda found: any(t["status"] != "in_call" for t in found))
+            [held] = wait_closed(site, number, timeout=60)
             assert held["status"] != "in_call", held
     finally:
         if restarted:
