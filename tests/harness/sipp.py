@@ -78,7 +78,7 @@ def write_citizen(workdir: Path, steps: list[tuple[str, object]], end: str = "by
 def write_refused(workdir: Path, caller: str, code: int = 503, name: str = "refused") -> Path:
     """A citizen whose call must be refused with `code` (any other answer fails the call)."""
     path = workdir / f"{name}.xml"
-    path.write_text(_env.get_template("refused.xml.j2").render(caller=caller, code=code))
+    path.write_text(_env.get_template("stranger.xml.j2").render(caller=caller, caller_name="Citizen", codes=(code,)))
     return path
 
 
