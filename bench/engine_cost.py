@@ -24,7 +24,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,12 +41,13 @@ sys.path.insert(0, str(ROOT))
 from asterisk_conf import Layout  # noqa: E402
 from bench import cost_report, twin  # noqa: E402
 from bench.caller_rtp import caller_pcap, media_base  # noqa: E402
-from bench.load import QUEUES, Capture, agi_metrics, callers, cpu_seconds, peak_mb, tickets_between  # noqa: E402
+from bench.load import QUEUES, Capture, agi_metrics, callers, cpu_seconds, drive, peak_mb, tickets_between  # noqa: E402
 from bench.pcap import first_prompt_delays, percentile  # noqa: E402
 from config.secrets import load_or_create, site_secret_names  # noqa: E402
 from db import store  # noqa: E402
 from db.reconcile import add_queue_facts, cdr_calls, read_new  # noqa: E402
 from tests.harness import sipp  # noqa: E402
+from tests.harness.ports import listening  # noqa: E402
 from tests.harness.site import make_site  # noqa: E402
 from tongdai import pbx as pbxmod  # noqa: E402
 from tongdai.cli import render_site  # noqa: E402
@@ -164,16 +164,10 @@ def start_engine(b: Bench) -> subprocess.Popen:
     log = (b.work / "engine.log").open("ab")
     engine = subprocess.Popen([sys.executable, "-m", "tongdai.cli", "--site", str(b.site.file), "engine"], cwd=ROOT,
                               stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", b.site.ports.web), timeout=1).close()
-            return engine
-        except OSError:
-            if time.monotonic() > deadline or engine.poll() is not None:
-                engine.terminate()
-                raise RuntimeError(f"the engine did not start; see {b.work / 'engine.log'}") from None
-            time.sleep(0.2)
+    if not listening(b.site.ports.web, engine, 60):
+        engine.terminate()
+        raise RuntimeError(f"the engine did not start; see {b.work / 'engine.log'}")
+    return engine
 
 
 def run_once(b: Bench, mode: str, n: int, tag: str) -> dict:
@@ -209,21 +203,12 @@ def run_once(b: Bench, mode: str, n: int, tag: str) -> dict:
         cpu = (cpu_seconds(engine.pid) if engine else 0.0, cpu_seconds(asterisk_pid))
         started, wall = time.time(), datetime.now(UTC).replace(tzinfo=None)
         cap = Capture(site, b.work, tag)
-        results: dict = {}
-        threads = [threading.Thread(target=lambda: results.__setitem__("walk", place(
-                       b, walk, callers(b.work, f"walk-{tag}", first, walkers), walkers, rate, service,
-                       b.hold + ramp + 120))),
-                   threading.Thread(target=lambda: results.__setitem__("early", place(
-                       b, leave, callers(b.work, f"early-{tag}", first + walkers, early), early,
-                       max(1.0, rate * early / n), service, ramp + 60)))]
-        peak = PeakCalls(b.pbx, layout)
-        for t in threads:
-            t.start()
-        time.sleep(ramp + 8)
-        cap.stop()
-        for t in threads:
-            t.join()
-        out["peak_calls"] = peak.stop()
+        results, out["peak_calls"] = drive(
+            lambda: place(b, walk, callers(b.work, f"walk-{tag}", first, walkers), walkers, rate, service,
+                          b.hold + ramp + 120),
+            lambda: place(b, leave, callers(b.work, f"early-{tag}", first + walkers, early), early,
+                          max(1.0, rate * early / n), service, ramp + 60),
+            ramp, cap, PeakCalls(b.pbx, layout))
         time.sleep(3)  # the last tickets close
         delays = first_prompt_delays(cap.sip, cap.rtp, site.ports.sip)
         calls = sum(r["ok"] + r["failed"] for r in results.values())

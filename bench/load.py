@@ -21,12 +21,12 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, UTC
 from pathlib import Path
 
@@ -42,6 +42,7 @@ from db import store  # noqa: E402
 from db.models import Call, Ticket  # noqa: E402
 from tests.harness import sipp  # noqa: E402
 from tests.harness.console import ConsoleClient  # noqa: E402
+from tests.harness.ports import listening  # noqa: E402
 from tests.harness.site import make_site  # noqa: E402
 from asterisk_conf import Layout  # noqa: E402
 from tongdai import pbx as pbxmod  # noqa: E402
@@ -153,6 +154,21 @@ def tickets_between(db, start: datetime, first: int, count: int) -> int:
                         .where(Ticket.created_at >= start, Call.caller_number.in_(numbers))) or 0
 
 
+def drive(walk: Callable[[], dict], early: Callable[[], dict], ramp: float, cap, peak) -> tuple[dict, int]:
+    """Place the walkers and the early hang-ups side by side, stop the capture once the ramp is
+    over, and wait for every call to end: each group's result, and the most calls Asterisk had."""
+    results: dict = {}
+    threads = [threading.Thread(target=lambda: results.__setitem__("walk", walk())),
+               threading.Thread(target=lambda: results.__setitem__("early", early()))]
+    for t in threads:
+        t.start()
+    time.sleep(ramp + 8)
+    cap.stop()
+    for t in threads:
+        t.join()
+    return results, peak.stop()
+
+
 def run(site, engine_pid: int, asterisk_pid: int, db, work: Path, n: int, hold: int, first: int) -> dict:
     walkers, early = n, n // 5
     rate = max(10.0, n / 10)
@@ -165,21 +181,12 @@ def run(site, engine_pid: int, asterisk_pid: int, db, work: Path, n: int, hold: 
     cpu = (cpu_seconds(engine_pid), cpu_seconds(asterisk_pid))
     started, wall = time.time(), datetime.now(UTC).replace(tzinfo=None)
     cap = Capture(site, work, f"engine-{n}")
-    results: dict = {}
-    threads = [threading.Thread(target=lambda: results.__setitem__("walk", place(
-                   site, walk, callers(work, f"walk-{n}", first, walkers), walkers, rate * walkers / n, "1022",
-                   hold + ramp + 120))),
-               threading.Thread(target=lambda: results.__setitem__("early", place(
-                   site, leave, callers(work, f"early-{n}", first + walkers, early), early, rate * early / n, "1022",
-                   ramp + 60)))]
-    peak = PeakCalls(site)
-    for t in threads:
-        t.start()
-    time.sleep(ramp + 8)
-    cap.stop()
-    for t in threads:
-        t.join()
-    out["peak_calls"] = peak.stop()
+    results, out["peak_calls"] = drive(
+        lambda: place(site, walk, callers(work, f"walk-{n}", first, walkers), walkers, rate * walkers / n, "1022",
+                      hold + ramp + 120),
+        lambda: place(site, leave, callers(work, f"early-{n}", first + walkers, early), early, rate * early / n,
+                      "1022", ramp + 60),
+        ramp, cap, PeakCalls(site))
     engine_delays = first_prompt_delays(cap.sip, cap.rtp, site.ports.sip)
     time.sleep(3)  # the last tickets close
     cpu_after = (cpu_seconds(engine_pid), cpu_seconds(asterisk_pid))
@@ -236,14 +243,7 @@ def main() -> int:
     phones = []
     results = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", site.ports.web), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and engine.poll() is None, (work / "engine.log").read_text()
-                time.sleep(0.2)
+        assert listening(site.ports.web, engine, 30), (work / "engine.log").read_text()
         secrets = load_or_create(site.paths.secrets, site_secret_names(site))
         for ext in site.agents.extensions:
             phones.append(sipp.AgentPhone(work / "phones", site.ports.sip, f"agent{ext}", secrets[f"agent{ext}"],

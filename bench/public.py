@@ -28,7 +28,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.pcap import percentile  # noqa: E402
 from bench.seed_public import seed  # noqa: E402
+from tests.harness.ports import listening  # noqa: E402
 from db import store  # noqa: E402
 
 PERIOD = "12m"  # the whole seeded year: the largest figures a citizen can ask for with one click
@@ -156,15 +156,8 @@ async def cold_figures(base: str) -> float:
 
 
 def wait_ready(server: subprocess.Popen, port: int, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"bench: the portal did not start:\n{log.read_text()[-3000:]}") from None
-            time.sleep(0.2)
+    if not listening(port, server, 30):
+        raise SystemExit(f"bench: the portal did not start:\n{log.read_text()[-3000:]}")
 
 
 def ratio(a: float, b: float) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from asterisk_conf import Layout
 from tests.harness import postgres as pgmod
 from tests.harness import site as site_harness
 from tests.harness.ami import AmiTap
+from tests.harness.ports import listening
 from tests.harness.site import make_site
 from tongdai import pbx as pbxmod
 from tongdai.cli import render_site
@@ -196,16 +196,9 @@ class EngineProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tongdai.cli", "--site", str(site_file or site.file), "engine"], cwd=ROOT,
             stdout=log.open("ab"), stderr=subprocess.STDOUT, env={**os.environ, "TONGDAI_LOG": "DEBUG"})
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", site.ports.agi), timeout=1).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()  # never left running by a failed start
-                    raise RuntimeError(f"engine did not start:\n{self.log()}") from None
-                time.sleep(0.1)
+        if not listening(site.ports.agi, self.proc, 20, every=0.1):
+            self.stop()  # never left running by a failed start
+            raise RuntimeError(f"engine did not start:\n{self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote_plus, unquote_to_bytes, urlsplit
 
 from tests.harness.sipp import free_port
+from tests.harness.ports import listening
 
 BEARERBOX = Path("/usr/sbin/bearerbox")
 SMSBOX = Path("/usr/sbin/smsbox")
@@ -175,16 +176,9 @@ concatenation = true
 
 
 def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, log: Path, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                text = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
-                raise KannelMissing(f"{what} did not start (port {port}):\n{text}") from None
-            time.sleep(0.05)
+    if not listening(port, proc, timeout, every=0.05):
+        text = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+        raise KannelMissing(f"{what} did not start (port {port}):\n{text}")
 
 
 class Kannel:
