@@ -78,6 +78,18 @@ async def post(cl, path: str, data: dict) -> tuple[int, dict]:
         return r.status, await r.json()
 
 
+async def answered_and_approved(served, code: str, forwarder, reviewer) -> None:
+    """The ticket forwarded to the lights agency, which answers; the supervisor approves the answer."""
+    got, body = await post(forwarder, f"/api/tickets/{code}/forward", {"agencies": [LIGHTS]})
+    assert got == 201, body
+    aid = body["assignments"][0]["id"]
+    with Session(served.db) as s, s.begin():
+        s.execute(update(Assignment).where(Assignment.id == aid).values(
+            processing="answered", review="pending", answer=ANSWER, answered_at=utcnow()))
+    got, body = await post(reviewer, f"/api/assignments/{aid}/review", {"decision": "approve"})
+    assert (got, body["status"]) == (200, "resolved"), body
+
+
 async def test_the_reply_way_is_saved_from_the_desk_and_the_ticket_page_and_honoured(served):
     add_ticket(served.db, served.site.paths.recordings, NEWEST, "101", number=NUMBER, field="lighting")
     with Session(served.db) as s, s.begin():
@@ -101,14 +113,7 @@ async def test_the_reply_way_is_saved_from_the_desk_and_the_ticket_page_and_hono
 
     # the citizen asked for an SMS: the approval sends one with the answer, and no callback task
     assert (await patch(lan, NEWEST, {"reply_by": "sms"}))[0] == 200
-    got, body = await post(lan, f"/api/tickets/{NEWEST}/forward", {"agencies": [LIGHTS]})
-    assert got == 201, body
-    aid = body["assignments"][0]["id"]
-    with Session(served.db) as s, s.begin():
-        s.execute(update(Assignment).where(Assignment.id == aid).values(
-            processing="answered", review="pending", answer=ANSWER, answered_at=utcnow()))
-    got, body = await post(hoa, f"/api/assignments/{aid}/review", {"decision": "approve"})
-    assert (got, body["status"]) == (200, "resolved"), body
+    await answered_and_approved(served, NEWEST, forwarder=lan, reviewer=hoa)
     with Session(served.db) as s:
         [sms] = s.scalars(select(Notification).where(Notification.purpose == "reply"))
         assert (sms.channel, sms.recipient) == ("sms", NUMBER) and ANSWER in sms.body
@@ -121,14 +126,7 @@ async def test_a_citizen_who_reported_on_the_web_is_told_at_the_contact_they_gav
     code = web_reports.submit(served.db, web_reports.NewReport(
         "lighting", "hai_chau", "20 Trần Phú", "Đèn đường tắt", None, "dan@example.vn", True), "1022-WEB-", utcnow())
     hoa = await served.logged_in("hoa")
-    got, body = await post(hoa, f"/api/tickets/{code}/forward", {"agencies": [LIGHTS]})
-    assert got == 201, body
-    aid = body["assignments"][0]["id"]
-    with Session(served.db) as s, s.begin():
-        s.execute(update(Assignment).where(Assignment.id == aid).values(
-            processing="answered", review="pending", answer=ANSWER, answered_at=utcnow()))
-    got, body = await post(hoa, f"/api/assignments/{aid}/review", {"decision": "approve"})
-    assert (got, body["status"]) == (200, "resolved"), body
+    await answered_and_approved(served, code, forwarder=hoa, reviewer=hoa)
     with Session(served.db) as s:
         [mail] = s.scalars(select(Notification).where(Notification.purpose == "reply"))
         assert (mail.channel, mail.recipient) == ("email", "dan@example.vn") and ANSWER in mail.body
